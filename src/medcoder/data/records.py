@@ -104,6 +104,9 @@ class Document:
     source_id: str | None = None
     language: str = "en"
     labels: tuple[CodeLabel, ...] = ()
+    # Codes found in the source's structured data (e.g. C-CDA problem/procedure entries): hints
+    # for coders and models, never gold labels.
+    hints: tuple[CodeLabel, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -1,9 +1,121 @@
-"""Command-line entry points of medcoder.training (registered by medcoder.cli)."""
+"""Command-line entry points of medcoder.training (registered by medcoder.cli):
+``medcoder train``, ``medcoder tune`` and ``medcoder code``. Heavy imports happen inside commands."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+DATA_HELP = "JSONL/CSV/Parquet documents, or codiesp:<split>[:D|P] for the shared CodiEsp corpus (English)"
+
+
+def read_dataset(spec: str) -> list:
+    """Documents from a file (``medcoder.data.io.read_documents``) or ``codiesp:<split>[:<task>]``."""
+    if spec.startswith("codiesp:"):
+        from medcoder.data.codiesp import load_codiesp
+        from medcoder.paths import codiesp_dir
+
+        _, split, *task = spec.split(":")
+        return load_codiesp(codiesp_dir(), split, language="en", tasks=task or ["D"])
+    from medcoder.data.io import read_documents
+
+    return read_documents(spec)
+
+
+def _overrides(items: list[str]) -> dict[str, object]:
+    import yaml
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set needs key=value (e.g. optim.lr=0.001), got {item!r}")
+        out[key.replace(".", "__")] = yaml.safe_load(value)
+    return out
+
+
+def train_cmd(
+    config: Path = typer.Option(Path("configs/model/laat.yaml"), help="training YAML (configs/model/)"),
+    train: str = typer.Option(..., help=DATA_HELP),
+    dev: str = typer.Option(..., help=DATA_HELP),
+    out: Path = typer.Option(..., help="model directory to write"),
+    set_: list[str] = typer.Option([], "--set", help="override a config key: --set optim.lr=0.001"),
+    track: bool | None = typer.Option(None, "--track/--no-track", help="MLflow logging (default: config)"),
+) -> None:
+    """Train LAAT or PLM-ICD, tune decision thresholds on dev and write one model directory."""
+    from rich.console import Console
+
+    from medcoder.training.config import load_config
+    from medcoder.training.pipeline import train_model
+
+    cfg = load_config(config, **_overrides(set_))
+    result = train_model(cfg, read_dataset(train), read_dataset(dev), out, track=track)
+    console = Console()
+    console.print(f"model directory: {result.model_dir}")
+    for key in ("dev_map", "dev_map_all_gold", "dev_micro_f1", "dev_macro_f1", "train_docs_per_s", "infer_docs_per_s"):
+        console.print(f"  {key}: {result.metrics[key]:.4f}")
+    if result.tracking:
+        console.print(f"  MLflow: {result.tracking['model_name']} version {result.tracking['model_version']}")
+
+
+def tune_cmd(
+    config: Path = typer.Option(Path("configs/model/laat.yaml"), help="base training YAML"),
+    train: str = typer.Option(..., help=DATA_HELP),
+    dev: str = typer.Option(..., help=DATA_HELP),
+    trials: int = typer.Option(10, min=1),
+    timeout_min: float | None = typer.Option(None, help="stop starting trials after this many minutes"),
+    work_dir: Path = typer.Option(Path("training/tune"), help="trial model directories"),
+    params_file: Path = typer.Option(Path("params.yaml"), help="YAML the best parameters are merged into"),
+    section: str = typer.Option("train", help="section of params_file to update"),
+    set_: list[str] = typer.Option([], "--set", help="override a base config key"),
+) -> None:
+    """Optuna search (pruned on dev MAP, trials tracked in MLflow); best params written to PARAMS_FILE."""
+    from medcoder.training.config import load_config
+    from medcoder.training.tune import tune, write_best_params
+
+    base = load_config(config, **_overrides(set_))
+    res = tune(base, read_dataset(train), read_dataset(dev), work_dir, trials,
+               timeout_s=timeout_min * 60 if timeout_min else None)
+    path = write_best_params(res.best_params, params_file, section)
+    typer.echo(f"best dev_map {res.best_value:.4f} over {res.n_trials} trials ({res.n_pruned} pruned): "
+               f"{res.best_params} -> {path}")
+
+
+def code_cmd(
+    note_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="plain-text note"),
+    model: Path = typer.Option(..., exists=True, file_okay=False, help="model directory"),
+    fmt: str = typer.Option("table", "--format", help="json or table"),
+    top_k: int | None = typer.Option(None, help="at most this many codes"),
+    min_probability: float | None = typer.Option(None, help="ignore the model's thresholds and use this cut"),
+) -> None:
+    """Suggest codes for one note: system, code, description, probability."""
+    from medcoder.training.model_dir import load_model_dir
+
+    if fmt not in ("json", "table"):
+        raise typer.BadParameter("--format must be json or table")
+    trained = load_model_dir(model)
+    text = note_file.read_text(encoding="utf-8")
+    suggestions = trained.suggest(text, top_k=top_k, min_probability=min_probability)
+    if fmt == "json":
+        typer.echo(json.dumps({"note": str(note_file), "model": trained.versions.get("model_name"),
+                               "model_version": trained.versions.get("model_version"),
+                               "suggestions": [s.to_dict() for s in suggestions]}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{note_file.name}: {len(suggestions)} codes")
+    for col in ("system", "code", "description", "probability"):
+        table.add_column(col)
+    for s in suggestions:
+        table.add_row(s.system.value, s.code, s.description[:80], f"{s.probability:.3f}")
+    Console().print(table)
 
 
 def register(root: typer.Typer) -> None:
-    """Add this area's commands to the root medcoder command."""
+    """Add ``train``, ``tune`` and ``code`` to the root medcoder command."""
+    root.command("train")(train_cmd)
+    root.command("tune")(tune_cmd)
+    root.command("code")(code_cmd)

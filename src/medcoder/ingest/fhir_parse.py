@@ -1,0 +1,303 @@
+"""FHIR R4 resources to ``Document`` records: DocumentReference, Binary, Bundle, Composition,
+Patient and Encounter.
+
+Model choice: ``fhir.resources.R4B`` (pydantic v2 models, fhir.resources 8.3.0). The package
+has no plain R4 module; R4B (4.3) is structurally identical to R4 (4.0.1) for every resource read
+here, validates on construction with precise element paths in its errors (which become rejection
+reasons), and decodes ``Attachment.data`` from base64 to bytes. fhirclient's 4.0.1 models are exact
+R4 but validate loosely and come tied to its own synchronous client; we use httpx for the client
+(medcoder.ingest.fhir_client) and these models only for parsing.
+
+Validation errors are reported by element path and error type only, never with the offending
+values, so rejection reasons carry no PHI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from medcoder.data.records import Document, Patient, Section, Setting, Sex
+from medcoder.errors import InputFormatError
+from medcoder.ingest.attachments import DecodedText, decode_attachment
+from medcoder.ingest.ccda import age_on
+from medcoder.ingest.ccda_codes import ACT_ENCOUNTER, DOC_TYPES
+from medcoder.ingest.model import IngestedDocument, Rejection
+from medcoder.ingest.text import content_type_parts, html_to_text
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[str], tuple[bytes, str | None]]
+Sectionizer = Callable[[str], tuple[Section, ...]]
+PREFERRED = ("text/plain", "text/html", "application/xhtml+xml", "application/hl7-v3+xml", "application/xml",
+             "text/xml", "application/cda+xml", "application/pdf")  # fmt: skip
+NOT_DOCUMENTS = {"Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage", "DocumentManifest", "Patient",
+                 "Encounter", "Observation", "Practitioner", "Organization"}  # fmt: skip
+
+
+def _model(resource_type: str) -> Any:
+    from fhir.resources.R4B import binary, composition, documentreference, encounter, patient
+
+    return {
+        "DocumentReference": documentreference.DocumentReference,
+        "Binary": binary.Binary,
+        "Composition": composition.Composition,
+        "Patient": patient.Patient,
+        "Encounter": encounter.Encounter,
+    }[resource_type]
+
+
+def validate(resource: dict, *, where: str | None = None) -> Any:
+    """Build the R4B model for ``resource``; raise ``InputFormatError`` listing failing element paths."""
+    rtype = resource.get("resourceType")
+    try:
+        return _model(str(rtype)).model_validate(resource)
+    except KeyError as e:
+        raise InputFormatError(f"resource type {rtype!r} is not parsed here", path=where) from e
+    except ValidationError as e:
+        paths = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}" for err in e.errors()[:5])
+        raise InputFormatError(f"invalid FHIR {rtype}: {paths}", path=where) from None
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def patient_facts(patient: Any | None, on: dt.date | None) -> Patient:
+    """Age at ``on`` and sex from an R4B Patient (unknown when absent)."""
+    if patient is None:
+        return Patient()
+    sex = {"female": Sex.FEMALE, "male": Sex.MALE}.get(patient.gender or "", Sex.UNKNOWN)
+    return Patient(age=age_on(_date(patient.birthDate), on), sex=sex)
+
+
+def encounter_setting(encounter: Any | None) -> Setting:
+    """Setting from Encounter.class (v3 ActEncounterCode: AMB, IMP, EMER, ...)."""
+    cls = getattr(encounter, "class_fhir", None) if encounter is not None else None
+    return ACT_ENCOUNTER.get(getattr(cls, "code", None) or "", Setting.UNKNOWN)
+
+
+def _doc_type(codeable: Any | None) -> str:
+    for coding in getattr(codeable, "coding", None) or []:
+        if coding.code in DOC_TYPES:
+            return DOC_TYPES[coding.code]
+    return "note"
+
+
+def _choose_content(contents: Iterable[Any]) -> list[Any]:
+    def rank(c: Any) -> int:
+        main, _ = content_type_parts(c.attachment.contentType)
+        return PREFERRED.index(main) if main in PREFERRED else len(PREFERRED)
+
+    return sorted(contents, key=rank)
+
+
+def document_from_docref(
+    resource: dict,
+    *,
+    patient: dict | None = None,
+    encounter: dict | None = None,
+    fetch: Fetch | None = None,
+    sectionizer: Sectionizer | None = None,
+    where: str | None = None,
+) -> IngestedDocument:
+    """Turn one DocumentReference (plus its Patient and Encounter, if known) into a document.
+
+    Inline ``attachment.data`` is decoded directly; an ``attachment.url`` is fetched with ``fetch``
+    (a FHIR client, or a lookup in the surrounding Bundle).
+    """
+    dr = validate(resource, where=where)
+    pat = validate(patient, where=where) if patient else None
+    enc = validate(encounter, where=where) if encounter else None
+    if not dr.content:
+        raise InputFormatError("DocumentReference has no content", path=where)
+    errors: list[str] = []
+    decoded: DecodedText | None = None
+    for content in _choose_content(dr.content):
+        att = content.attachment
+        try:
+            if att.data is not None:
+                data, ctype = att.data, att.contentType
+            elif att.url:
+                if fetch is None:
+                    raise InputFormatError(f"attachment is only a URL ({att.url}) and no FHIR client was given to fetch it")
+                data, served_type = fetch(att.url)
+                ctype = att.contentType or served_type
+            else:
+                raise InputFormatError("attachment has neither data nor url (missing attachment)")
+            decoded = decode_attachment(data, ctype, where=where)
+            break
+        except InputFormatError as e:
+            errors.append(e.problem)
+    if decoded is None:
+        raise InputFormatError("; ".join(errors) or "no usable attachment", path=where)
+    period_start = dr.context.period.start if dr.context and dr.context.period else None
+    enc_period = enc.period.start if enc is not None and enc.period else None
+    when = _date(enc_period) or _date(period_start) or _date(dr.date)
+    doc_status = dr.docStatus
+    status = dr.status if dr.status != "current" else doc_status
+    signed = True if dr.authenticator else (doc_status in {"final", "amended"} if doc_status else None)
+    doc = Document(
+        id=f"fhir:DocumentReference/{dr.id or hashlib.sha1(decoded.text.encode()).hexdigest()[:16]}",
+        text=decoded.text,
+        doc_type=_doc_type(dr.type),
+        setting=encounter_setting(enc),
+        patient=patient_facts(pat, when),
+        encounter_date=when,
+        sections=sectionizer(decoded.text) if sectionizer else (),
+        source="fhir",
+        source_id=f"DocumentReference/{dr.id}" if dr.id else None,
+    )
+    enc_refs = [r.reference for r in (dr.context.encounter or [])] if dr.context else []
+    return IngestedDocument(
+        doc,
+        status=status,
+        signed=signed,
+        patient_id=dr.subject.reference if dr.subject else None,
+        encounter_id=enc_refs[0] if enc_refs else None,
+        patient_matched=pat is not None,
+        encounter_matched=enc is not None,
+        ocr_confidence=decoded.ocr_confidence,
+        recovered=decoded.recovered,
+    )
+
+
+def document_from_composition(
+    resource: dict, *, patient: dict | None = None, encounter: dict | None = None, where: str | None = None
+) -> IngestedDocument:
+    """A FHIR document (Composition) to a document whose sections are the Composition's sections."""
+    comp = validate(resource, where=where)
+    pat = validate(patient, where=where) if patient else None
+    enc = validate(encounter, where=where) if encounter else None
+    parts: list[str] = []
+    sections: list[Section] = []
+    pos = 0
+
+    def add(secs: Iterable[Any], depth: int) -> None:
+        nonlocal pos
+        for sec in secs:
+            start = pos
+            body = html_to_text(sec.text.div, where=where) if sec.text and sec.text.div else ""
+            block = "\n".join(x for x in (sec.title or "", body) if x)
+            if block:
+                parts.append(block + "\n\n")
+                pos += len(block) + 2
+            add(sec.section or [], depth + 1)
+            name = (sec.title or "section").lower().replace(" ", "_")
+            sections.append(Section(name, start, pos - 2 if pos - 2 > start else pos))
+
+    add(comp.section or [], 0)
+    text = "".join(parts)[:-2] if parts else ""
+    sections = [Section(s.name, s.start, min(s.end, len(text))) for s in sections]
+    when = _date(enc.period.start if enc is not None and enc.period else None) or _date(comp.date)
+    doc = Document(
+        id=f"fhir:Composition/{comp.id}", text=text, doc_type=_doc_type(comp.type), setting=encounter_setting(enc),
+        patient=patient_facts(pat, when), encounter_date=when, sections=tuple(sections), source="fhir",
+        source_id=f"Composition/{comp.id}",
+    )  # fmt: skip
+    return IngestedDocument(
+        doc, status=comp.status, signed=bool(comp.attester), patient_id=comp.subject.reference if comp.subject else None,
+        encounter_id=comp.encounter.reference if comp.encounter else None, patient_matched=pat is not None,
+        encounter_matched=enc is not None,
+    )  # fmt: skip
+
+
+class BundleIndex:
+    """Resolve references inside a Bundle by fullUrl, ``Type/id`` and trailing ``Type/id`` of URLs."""
+
+    def __init__(self, bundle: dict) -> None:
+        self.by_key: dict[str, dict] = {}
+        for entry in bundle.get("entry") or []:
+            res = entry.get("resource") or {}
+            if entry.get("fullUrl"):
+                self.by_key[entry["fullUrl"]] = res
+            if res.get("id") and res.get("resourceType"):
+                self.by_key[f"{res['resourceType']}/{res['id']}"] = res
+
+    def get(self, ref: str | None) -> dict | None:
+        if not ref:
+            return None
+        if ref in self.by_key:
+            return self.by_key[ref]
+        tail = "/".join(ref.rstrip("/").split("/")[-2:])
+        return self.by_key.get(tail)
+
+    def fetch_binary(self, url: str) -> tuple[bytes, str | None]:
+        res = self.get(url)
+        if res is None or res.get("resourceType") != "Binary":
+            raise InputFormatError(f"attachment URL {url} is not a Binary in this bundle and no FHIR client was given")
+        binary = validate(res)
+        if binary.data is None:
+            raise InputFormatError(f"Binary {url} has no data")
+        return binary.data, binary.contentType
+
+
+def parse_fhir_resource(
+    resource: dict, *, where: str | None = None, sectionizer: Sectionizer | None = None, fetch: Fetch | None = None
+) -> list[IngestedDocument | Rejection]:
+    """Every document in a FHIR JSON resource (a Bundle yields one result per DocumentReference).
+
+    Per-document failures become ``Rejection`` entries so the rest of the bundle still parses.
+    Resources that carry no clinical document are rejected with that reason.
+    """
+    rtype = resource.get("resourceType")
+    src = where or "fhir"
+    if rtype == "DocumentReference":
+        try:
+            return [document_from_docref(resource, fetch=fetch, sectionizer=sectionizer, where=where)]
+        except InputFormatError as e:
+            return [Rejection(src, e.problem, f"DocumentReference/{resource.get('id')}")]
+    if rtype == "Composition":
+        return [_safe_composition(resource, None, where)]
+    if rtype != "Bundle":
+        reason = f"resource type {rtype} carries no clinical document" if rtype else "JSON has no resourceType"
+        return [Rejection(src, reason, f"{rtype}/{resource.get('id')}" if rtype else None)]
+    index = BundleIndex(resource)
+    out: list[IngestedDocument | Rejection] = []
+    resources = [e.get("resource") or {} for e in resource.get("entry") or []]
+    for res in resources:
+        if res.get("resourceType") == "DocumentReference":
+            rid = f"DocumentReference/{res.get('id')}"
+            try:
+                subject = _typed(index.get((res.get("subject") or {}).get("reference")), "Patient")
+                encs = (res.get("context") or {}).get("encounter") or []
+                encounter = _typed(index.get(encs[0].get("reference")), "Encounter") if encs else None
+                out.append(document_from_docref(res, patient=subject, encounter=encounter,
+                                                fetch=fetch or index.fetch_binary, sectionizer=sectionizer, where=where))  # fmt: skip
+            except InputFormatError as e:
+                out.append(Rejection(src, e.problem, rid))
+    if resource.get("type") == "document" and resources and resources[0].get("resourceType") == "Composition":
+        out.append(_safe_composition(resources[0], index, where))
+    if not out:
+        kinds = sorted({str(r["resourceType"]) for r in resources if r.get("resourceType")})
+        out.append(Rejection(src, f"Bundle ({resource.get('type')}) has no DocumentReference or Composition; holds {', '.join(kinds) or 'nothing'}", f"Bundle/{resource.get('id')}"))  # fmt: skip
+    return out
+
+
+def _safe_composition(res: dict, index: BundleIndex | None, where: str | None) -> IngestedDocument | Rejection:
+    try:
+        subject = index.get((res.get("subject") or {}).get("reference")) if index else None
+        encounter = index.get((res.get("encounter") or {}).get("reference")) if index else None
+        return document_from_composition(
+            res, patient=_typed(subject, "Patient"), encounter=_typed(encounter, "Encounter"), where=where
+        )
+    except InputFormatError as e:
+        return Rejection(where or "fhir", e.problem, f"Composition/{res.get('id')}")
+
+
+def _typed(resource: dict | None, rtype: str) -> dict | None:
+    return resource if resource and resource.get("resourceType") == rtype else None

@@ -1,0 +1,76 @@
+"""LAAT: BiLSTM over token embeddings + label-wise attention (Vu et al., IJCAI 2020).
+
+Label queries come from code descriptions (mean of the description's token embeddings, shared with
+the document encoder), so unseen codes get scores and codes can be added with ``add_labels``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """x: [n, seq_len, dim]; mask: [n, seq_len] bool -> [n, dim] (zeros for empty rows)."""
+    m = mask.unsqueeze(-1).to(x.dtype)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class LAAT(nn.Module):
+    """Token ids [batch, seq_len] -> logits [batch, n_labels] and attention [batch, n_labels, seq_len]."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        desc_ids: Tensor,
+        desc_mask: Tensor,
+        emb_dim: int = 128,
+        hidden: int = 256,
+        proj: int = 256,
+        dropout: float = 0.2,
+        pad_id: int = 0,
+    ) -> None:
+        """desc_ids / desc_mask: [n_labels, desc_len] token ids of each label's description text."""
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
+        self.dropout = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(emb_dim, hidden, batch_first=True, bidirectional=True)
+        self.head = DescriptionLabelHead(2 * hidden, proj, emb_dim, desc_ids.shape[0])
+        self.match = DescriptionMatch()
+        self.register_buffer("desc_ids", desc_ids.long())
+        self.register_buffer("desc_mask", desc_mask.bool())
+
+    def label_embeddings(self) -> Tensor:
+        """Description embeddings [n_labels, emb_dim]: mean of the description's token embeddings."""
+        return masked_mean(self.embedding(self.desc_ids), self.desc_mask)
+
+    def encode(self, emb: Tensor, mask: Tensor) -> Tensor:
+        """emb: [batch, seq_len, emb_dim] token embeddings; mask: [batch, seq_len] -> [batch, seq_len, 2 * hidden]."""
+        x = self.dropout(emb)
+        lengths = mask.sum(1).clamp_min(1).cpu()
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=emb.shape[1])
+        return self.dropout(h)
+
+    def forward(self, input_ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """input_ids, mask: [batch, seq_len] -> (logits [batch, n_labels], attention [batch, n_labels, seq_len])."""
+        mask = mask.bool()
+        emb = self.embedding(input_ids)
+        desc = self.label_embeddings()
+        logits, attn = self.head(self.encode(emb, mask), mask, desc)
+        return logits + self.match(emb, mask, desc), attn
+
+    @torch.no_grad()
+    def add_labels(self, desc_ids: Tensor, desc_mask: Tensor) -> None:
+        """Append labels given their description ids [n_new, desc_len] (padded to any length)."""
+        width = max(self.desc_ids.shape[1], desc_ids.shape[1])
+        pad = lambda t, v: nn.functional.pad(t, (0, width - t.shape[1]), value=v)  # noqa: E731
+        self.desc_ids = torch.cat([pad(self.desc_ids, 0), pad(desc_ids.long().to(self.desc_ids.device), 0)])
+        self.desc_mask = torch.cat(
+            [pad(self.desc_mask, False), pad(desc_mask.bool().to(self.desc_mask.device), False)]
+        )
+        self.head.add_labels(desc_ids.shape[0])

