@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from medcoder.audit.api_keys import ApiKeyStore
@@ -214,7 +214,11 @@ def test_least_privilege_app_role_can_append_but_not_edit(pg_url: str) -> None:
         conn.exec_driver_sql(f"GRANT SELECT, INSERT ON audit_events TO {role}")
         conn.exec_driver_sql(f"GRANT SELECT, UPDATE ON audit_chain_head TO {role}")
         conn.exec_driver_sql(f"GRANT SELECT ON api_keys TO {role}")
-    app_url = pg_url.replace("medcoder_test@", f"{role}@", 1)
+    app_url = (
+        make_url(normalise_url(pg_url))
+        .set(username=role, password=None)
+        .render_as_string(hide_password=False)
+    )
     try:
         app = AuditStore(app_url, create=False)
         assert app.append(make_event(3)).seq == 3
@@ -249,6 +253,26 @@ def test_two_threads_append_without_forking(pg_url: str) -> None:
     assert errors == []
     report = store.verify()
     assert report.ok and report.n_events == 60
+
+
+def test_workers_creating_the_schema_together_do_not_collide(pg_url: str) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def start_worker() -> None:
+        try:
+            barrier.wait()
+            AuditStore(pg_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start_worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AuditStore(pg_url, create=False).head()[0] == 0
 
 
 def test_two_processes_append_without_forking(pg_url: str) -> None:

@@ -146,6 +146,36 @@ def key_list_cmd(db: str | None = _db_option()) -> None:
     Console().print(table)
 
 
+@group.command("bench")
+def bench_cmd(
+    db: str = typer.Option(..., "--db", help="An EMPTY store (the bench writes test events). " + DB_HELP),
+    n: int = typer.Option(500, "--n", min=20, help="Events to append."),
+    sqlite_synchronous: str = typer.Option("FULL", "--sqlite-synchronous", help="FULL (durable) or NORMAL."),
+) -> None:
+    """Time chained appends against plain inserts (same run), verify, and API key checks."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from medcoder.audit.bench import bench_audit
+
+    result = bench_audit(db, n, sqlite_synchronous.upper())
+    table = Table("measure", "value", title=f"audit bench, {n} events")
+    table.add_row("chained append (events/s)", f"{result.append_per_s:.0f}")
+    table.add_row("append latency p50 / p95 (ms)", f"{result.append_p50_ms:.2f} / {result.append_p95_ms:.2f}")
+    table.add_row("plain insert baseline (rows/s)", f"{result.plain_insert_per_s:.0f}")
+    table.add_row("append cost vs plain insert (x)", f"{result.append_cost_ratio:.2f}")
+    table.add_row("verify (events/s)", f"{result.verify_events_per_s:.0f}")
+    table.add_row(
+        "API key check: first (scrypt) / cached (ms)",
+        f"{result.api_key_first_check_ms:.1f} / {result.api_key_cached_check_ms:.2f}",
+    )
+    Console().print(table)
+
+
 def register(root: typer.Typer) -> None:
     """Add ``medcoder audit`` to the root command."""
     root.add_typer(group, name="audit")
+
+
+if __name__ == "__main__":  # python -m medcoder.audit.cli verify --db ...
+    group()

@@ -12,9 +12,11 @@ hands out anything unaudited::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_URL_ENV = "MEDCODER_AUDIT_DB"
 DEFAULT_SQLITE_FILE = "medcoder_audit.db"
 READ_ONLY_OPTION = "medcoder_read_only"
+_INIT_LOCK_KEY = 0x6D6564636F646572  # "medcoder": advisory lock id held while creating the schema
 
 
 class AuditWriteError(MedcoderError):
@@ -57,15 +60,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """An engine whose transactions lock the chain: SQLite transactions start ``BEGIN IMMEDIATE``."""
+def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
+    """An engine whose transactions lock the chain: SQLite transactions start ``BEGIN IMMEDIATE``.
+
+    SQLite files run in WAL mode (one fsync per commit instead of several; readers do not block
+    the writer). ``sqlite_synchronous="FULL"`` (default) makes every committed event survive a
+    power cut; ``"NORMAL"`` is about 100x faster on slow disks but may lose the last commits on a
+    power cut (never on a process crash), and the chain stays consistent either way.
+    """
+    if sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, got {sqlite_synchronous!r}")
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _no_implicit_begin(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _configure(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" hook emit BEGIN itself
+            with contextlib.suppress(sqlite3.OperationalError):  # read-only file: keep its journal mode
+                dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            dbapi_conn.execute(f"PRAGMA synchronous={sqlite_synchronous}")
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
@@ -100,17 +114,22 @@ class AuditStore:
 
     ``create=True`` creates missing tables, the chain head row and the append-only triggers
     (idempotent); otherwise the schema must exist (``medcoder audit init``).
+    ``sqlite_synchronous``: see :func:`make_engine`.
     """
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str | None = None, *, create: bool = True, sqlite_synchronous: str = "FULL"
+    ) -> None:
         self.url = normalise_url(url or default_url())
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, sqlite_synchronous)
         if create:
             self.init_schema()
 
     def init_schema(self) -> None:
         """Create tables, triggers and the chain head row if they are missing."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # workers starting together must not race on DDL
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_INIT_LOCK_KEY})")
             metadata.create_all(conn)
             install_guards(conn)
             if conn.execute(select(chain_head.c.id).where(chain_head.c.id == 1)).first() is None:

@@ -158,7 +158,7 @@ def document_from_docref(
         setting=encounter_setting(enc),
         patient=patient_facts(pat, when),
         encounter_date=when,
-        sections=sectionizer(decoded.text) if sectionizer else (),
+        sections=(sectionizer or _rule_sections)(decoded.text),
         source="fhir",
         source_id=f"DocumentReference/{dr.id}" if dr.id else None,
     )
@@ -301,3 +301,9 @@ def _safe_composition(res: dict, index: BundleIndex | None, where: str | None) -
 
 def _typed(resource: dict | None, rtype: str) -> dict | None:
     return resource if resource and resource.get("resourceType") == rtype else None
+
+
+def _rule_sections(text: str) -> tuple[Section, ...]:
+    from medcoder.nlp.sections import rule_sections
+
+    return rule_sections(text)

@@ -72,6 +72,7 @@ def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
     """Parse one MDM or ORU message into an ``IngestedDocument`` (text from TX/FT/ST OBX)."""
     import hl7
 
+    message = message.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x0b\x1c ")
     try:
         msg = hl7.parse(message)
         msh = msg.segment("MSH")

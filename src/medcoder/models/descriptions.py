@@ -83,6 +83,14 @@ def label_texts(labels: Sequence[Label], overrides: Mapping[str, str] | None = N
     return out
 
 
+def all_icd10cm_descriptions() -> list[str]:
+    """Descriptions of every billable ICD-10-CM code (vocabulary for the corpus tokenizer)."""
+    from medcoder.terminology.icd10cm import get_icd10cm
+
+    cm = get_icd10cm()
+    return [cm.description(c) for c in cm.billable_codes()]
+
+
 def code_set_versions() -> dict[str, str]:
     """Release of each code set whose descriptions feed the label queries (for the model directory)."""
     try:

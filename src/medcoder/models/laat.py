@@ -42,10 +42,19 @@ class LAAT(nn.Module):
         self.match = DescriptionMatch()
         self.register_buffer("desc_ids", desc_ids.long())
         self.register_buffer("desc_mask", desc_mask.bool())
+        self.register_buffer("token_idf", torch.ones(vocab_size))
+
+    @torch.no_grad()
+    def set_token_idf(self, doc_freq: Tensor, n_docs: int) -> None:
+        """IDF weights from training document frequencies [vocab_size]: words rare in notes (often the
+        distinctive words of a description) weigh more in the description embedding."""
+        self.token_idf = torch.log((n_docs + 1) / (doc_freq.float() + 1)) + 1.0
 
     def label_embeddings(self) -> Tensor:
-        """Description embeddings [n_labels, emb_dim]: mean of the description's token embeddings."""
-        return masked_mean(self.embedding(self.desc_ids), self.desc_mask)
+        """Description embeddings [n_labels, emb_dim]: IDF-weighted mean of the description's token embeddings."""
+        w = self.token_idf[self.desc_ids] * self.desc_mask
+        e = self.embedding(self.desc_ids)
+        return (e * w.unsqueeze(-1)).sum(1) / w.sum(1, keepdim=True).clamp_min(1e-6)
 
     def encode(self, emb: Tensor, mask: Tensor) -> Tensor:
         """emb: [batch, seq_len, emb_dim] token embeddings; mask: [batch, seq_len] -> [batch, seq_len, 2 * hidden]."""

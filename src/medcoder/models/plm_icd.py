@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from medcoder.models.label_head import DescriptionLabelHead
+from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 from medcoder.models.laat import masked_mean
 
 
@@ -41,6 +41,7 @@ class PLMICD(nn.Module):
         hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.head = DescriptionLabelHead(hidden, proj, hidden, n_labels)
+        self.match = DescriptionMatch()
         self.register_buffer("desc_emb", torch.zeros(n_labels, hidden))
 
     @torch.no_grad()
@@ -80,5 +81,7 @@ class PLMICD(nn.Module):
             h = self.encoder(input_ids=flat_ids[used], attention_mask=flat_mask[used].long()).last_hidden_state
             states = states.to(h.dtype)
             states[used] = h
-        h = self.dropout(states.reshape(b, c * s, -1))
-        return self.head(h, flat_mask.reshape(b, c * s), self.desc_emb)
+        h = states.reshape(b, c * s, -1)
+        doc_mask = flat_mask.reshape(b, c * s)
+        logits, attn = self.head(self.dropout(h), doc_mask, self.desc_emb)
+        return logits + self.match(h, doc_mask, self.desc_emb), attn

@@ -39,10 +39,19 @@ def laterality_mentions(text: str) -> list[tuple[Span, Laterality]]:
     return sorted(out, key=lambda x: x[0].start)
 
 
+# Sentence ends: '.' or ';' before whitespace (not the abbreviations Lt. / Rt.), or a line break.
+_BOUNDARY = re.compile(r"(?<!\b[LlRr]t)[.;](?=\s|$)|\n")
+
+
 def _sentence_bounds(text: str, span: Span) -> tuple[int, int]:
-    left = max(text.rfind(ch, 0, span.start) for ch in ".;\n")
-    ends = [i for i in (text.find(ch, span.end) for ch in ".;\n") if i >= 0]
-    return left + 1, min(ends) if ends else len(text)
+    lo, hi = 0, len(text)
+    for m in _BOUNDARY.finditer(text):
+        if m.end() <= span.start:
+            lo = m.end()
+        elif m.start() >= span.end:
+            hi = m.start()
+            break
+    return lo, hi
 
 
 def laterality(text: str, span: Span, window: int = 60) -> Laterality:

@@ -20,7 +20,21 @@ from medcoder.rules.resources import load_data
 from medcoder.terminology.coderefs import normalize_icd10cm
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
-_STOP = {"unspecified", "of", "the", "and", "or", "with", "without", "in", "to", "type", "site", "part", "nos"}
+_STOP = {
+    "unspecified",
+    "of",
+    "the",
+    "and",
+    "or",
+    "with",
+    "without",
+    "in",
+    "to",
+    "type",
+    "site",
+    "part",
+    "nos",
+}
 
 
 class CdiQuery(BaseModel):
@@ -47,7 +61,9 @@ def _evidence(desc: str, code: str, note: str | None) -> tuple[str, tuple[int, i
     if note and words:
         for n in range(min(len(words), 4), 0, -1):
             for i in range(len(words) - n + 1):
-                m = re.search(r"\b" + r"\W+(?:\w+\W+){0,2}?".join(map(re.escape, words[i : i + n])) + r"\b", note, re.I)
+                m = re.search(
+                    r"\b" + r"\W+(?:\w+\W+){0,2}?".join(map(re.escape, words[i : i + n])) + r"\b", note, re.I
+                )
                 if m:
                     return note[m.start() : m.end()], (m.start(), m.end())
     return f"{code} {desc}", None
@@ -119,9 +135,13 @@ def bmi_query(icd: ICD10CM, codes: list[str], note: str | None) -> CdiQuery | No
         m = re.search(r"\bBMI\b[^.\n]{0,20}?\d{2}(\.\d)?", note, re.I)
         if m:
             evidence, span = m.group(), (m.start(), m.end())
-    opts = _options([icd.description(c) for c in conf["option_codes"] if icd.is_valid(c)] + conf["option_text"])
+    opts = _options(
+        [icd.description(c) for c in conf["option_codes"] if icd.is_valid(c)] + conf["option_text"]
+    )
     text = conf["template"].format(evidence=evidence, code=bmis[0], options="; ".join(opts))
-    return CdiQuery(code=bmis[0], axis="weight diagnosis", evidence=evidence, evidence_span=span, options=opts, text=text)
+    return CdiQuery(
+        code=bmis[0], axis="weight diagnosis", evidence=evidence, evidence_span=span, options=opts, text=text
+    )
 
 
 def cdi_queries(encounter: Encounter, icd: ICD10CM | None = None) -> list[CdiQuery]:
@@ -145,9 +165,15 @@ def check_cdi(encounter: Encounter, icd: ICD10CM | None = None) -> list[Finding]
     """Each query draft as an info finding (the draft text is in ``details['query']``)."""
     meta = load_data("cdi_queries.yaml")[0]
     return [
-        Finding(rule_id=f"CDI.QUERY.{q.axis.upper().replace(' ', '_')}", severity=Severity.INFO, codes=(q.code,),
-                message=f"{q.code}: documentation does not specify the {q.axis}; a query draft is attached.",
-                suggested_fix="Send the query to the provider; code from the documented answer.",
-                source=meta.source, version=meta.version, details={"query": q.model_dump(mode="json")})
+        Finding(
+            rule_id=f"CDI.QUERY.{q.axis.upper().replace(' ', '_')}",
+            severity=Severity.INFO,
+            codes=(q.code,),
+            message=f"{q.code}: documentation does not specify the {q.axis}; a query draft is attached.",
+            suggested_fix="Send the query to the provider; code from the documented answer.",
+            source=meta.source,
+            version=meta.version,
+            details={"query": q.model_dump(mode="json")},
+        )
         for q in cdi_queries(encounter, icd)
     ]

@@ -11,16 +11,28 @@ FORMATS = ("table", "json")
 
 
 def validate_cmd(
-    encounter_file: Path = typer.Argument(..., help="Encounter JSON (see configs/rules/example_encounter.json)."),
+    encounter_file: Path = typer.Argument(
+        ..., help="Encounter JSON (see configs/rules/example_encounter.json)."
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="Output: table or json."),
     pack: list[Path] = typer.Option([], "--pack", help="Medical necessity / payer pack YAML (repeatable)."),
-    example_packs: bool = typer.Option(False, "--example-packs", help="Also apply the shipped EXAMPLE packs."),
-    ncci_store: Path | None = typer.Option(None, "--ncci-store", help="NCCI Parquet store (quarter folders)."),
-    ptp: list[Path] = typer.Option([], "--ptp", help="CMS PTP file(s) in the official layout (practitioner)."),
-    ptp_hospital: list[Path] = typer.Option([], "--ptp-hospital", help="CMS hospital outpatient PTP file(s)."),
+    example_packs: bool = typer.Option(
+        False, "--example-packs", help="Also apply the shipped EXAMPLE packs."
+    ),
+    ncci_store: Path | None = typer.Option(
+        None, "--ncci-store", help="NCCI Parquet store (quarter folders)."
+    ),
+    ptp: list[Path] = typer.Option(
+        [], "--ptp", help="CMS PTP file(s) in the official layout (practitioner)."
+    ),
+    ptp_hospital: list[Path] = typer.Option(
+        [], "--ptp-hospital", help="CMS hospital outpatient PTP file(s)."
+    ),
     mue: Path | None = typer.Option(None, "--mue", help="CMS practitioner MUE CSV."),
     aoc: Path | None = typer.Option(None, "--aoc", help="CMS add-on code edit file (CSV)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any error finding is reported."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit with status 1 when any error finding is reported."
+    ),
 ) -> None:
     """Check an encounter's codes against coding and payer rules and print the findings."""
     from rich.console import Console
@@ -54,17 +66,31 @@ def validate_cmd(
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from e
     if fmt == "json":
-        payload = {"encounter": enc.id, "versions": rules.versions(),
-                   "findings": [f.model_dump(mode="json") for f in findings]}
+        payload = {
+            "encounter": enc.id,
+            "versions": rules.versions(),
+            "findings": [f.model_dump(mode="json") for f in findings],
+        }
         typer.echo(json.dumps(payload, indent=2))
     else:
         table = Table(title=f"{enc.id}: {len(findings)} finding(s)", show_lines=True)
-        for col in ("severity", "rule", "codes", "message", "suggested fix", "source"):
-            table.add_column(col)
+        rule_width = max((len(f.rule_id) for f in findings), default=4)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("rule", no_wrap=True, min_width=rule_width)
+        table.add_column("codes")
+        table.add_column("message", ratio=3)
+        table.add_column("suggested fix", ratio=2)
+        table.add_column("source", ratio=1)
         colors = {"error": "red", "warning": "yellow", "info": "cyan"}
         for f in findings:
-            table.add_row(f"[{colors[f.severity.value]}]{f.severity.value}[/]", f.rule_id, ", ".join(f.codes),
-                          f.message, f.suggested_fix or "", f"{f.source} ({f.version})")
+            table.add_row(
+                f"[{colors[f.severity.value]}]{f.severity.value}[/]",
+                f.rule_id,
+                ", ".join(f.codes),
+                f.message,
+                f.suggested_fix or "",
+                f"{f.source} ({f.version})",
+            )
         console.print(table)
     if strict and any(f.blocks_claim for f in findings):
         raise typer.Exit(1)

@@ -43,8 +43,9 @@ class RuleSet:
     cdi: bool = True
 
     @classmethod
-    def default(cls, *, pack_files: list[str | Path] = (), example_packs: bool = False,
-                ncci: NcciTables | None = None) -> RuleSet:
+    def default(
+        cls, *, pack_files: list[str | Path] = (), example_packs: bool = False, ncci: NcciTables | None = None
+    ) -> RuleSet:
         """Built-in rules plus the given pack files (and the shipped EXAMPLE packs when asked)."""
         packs = [load_pack(p) for p in pack_files]
         if example_packs:
@@ -66,23 +67,36 @@ def _data_windows(day: dt.date) -> list[Finding]:
     for name in DATED_DATA:
         meta = load_data(name)[0]
         if not meta.covers(day):
-            out.append(Finding(
-                rule_id="RULES.DATA_NOT_EFFECTIVE", severity=Severity.WARNING, codes=(), source=meta.source,
-                version=meta.version,
-                message=f"Rule data '{meta.id}' ({meta.version}) is effective {meta.effective_from} to "
-                        f"{meta.effective_to or 'open'}; the date of service {day} is outside it, so results may not "
-                        "reflect the rules in force on that date.",
-                suggested_fix="Load the rule edition effective on the date of service."))
+            out.append(
+                Finding(
+                    rule_id="RULES.DATA_NOT_EFFECTIVE",
+                    severity=Severity.WARNING,
+                    codes=(),
+                    source=meta.source,
+                    version=meta.version,
+                    message=f"Rule data '{meta.id}' ({meta.version}) is effective {meta.effective_from} to "
+                    f"{meta.effective_to or 'open'}; the date of service {day} is outside it, so results may not "
+                    "reflect the rules in force on that date.",
+                    suggested_fix="Load the rule edition effective on the date of service.",
+                )
+            )
     return out
 
 
 def _ncci_window(tables: NcciTables, day: dt.date) -> list[Finding]:
     if not _QUARTER.match(tables.version) or tables.version == quarter_of(day):
         return []
-    return [Finding(rule_id="NCCI.QUARTER_MISMATCH", severity=Severity.WARNING, codes=(), source="NCCI",
-                    version=tables.version,
-                    message=f"NCCI tables {tables.version} were applied to a date of service in {quarter_of(day)}.",
-                    suggested_fix=f"Import the {quarter_of(day)} NCCI files into the store.")]
+    return [
+        Finding(
+            rule_id="NCCI.QUARTER_MISMATCH",
+            severity=Severity.WARNING,
+            codes=(),
+            source="NCCI",
+            version=tables.version,
+            message=f"NCCI tables {tables.version} were applied to a date of service in {quarter_of(day)}.",
+            suggested_fix=f"Import the {quarter_of(day)} NCCI files into the store.",
+        )
+    ]
 
 
 def validate(encounter: Encounter, *, rules: RuleSet | None = None) -> list[Finding]:

@@ -75,37 +75,66 @@ def recapture_gaps(prior_hccs: list[str] | tuple[str, ...], current: list[str], 
 def check_hcc(encounter: Encounter) -> list[Finding]:
     """An info finding with the HCCs and RAF, and a warning per prior HCC not supported now."""
     year = payment_year_for(encounter.date_of_service.year)
-    calc = get_hcc_calculator(MODEL, year)
     result = score_encounter(encounter)
     out: list[Finding] = []
     version = f"{MODEL} PY{year}"
     if result is None:
         if encounter.prior_hccs or encounter.diagnoses():
-            out.append(Finding(rule_id="HCC.NOT_SCORED", severity=Severity.INFO, codes=(), source=SOURCE,
-                               version=version, message="HCC RAF not computed: patient age and sex are both needed.",
-                               suggested_fix="Provide the patient's age and sex."))
+            out.append(
+                Finding(
+                    rule_id="HCC.NOT_SCORED",
+                    severity=Severity.INFO,
+                    codes=(),
+                    source=SOURCE,
+                    version=version,
+                    message="HCC RAF not computed: patient age and sex are both needed.",
+                    suggested_fix="Provide the patient's age and sex.",
+                )
+            )
         current: list[str] = []
     else:
         current = result.hccs
         if current:
-            cats = ", ".join(f"HCC {c.hcc} {c.label} ({'/'.join(normalize_icd10cm(d) for d in c.diagnoses)})"
-                             for c in result.categories)
-            out.append(Finding(
-                rule_id="HCC.SUMMARY", severity=Severity.INFO,
-                codes=tuple(normalize_icd10cm(d) for c in result.categories for d in c.diagnoses), source=SOURCE, version=version,
-                message=f"CMS-HCC {MODEL}: {cats}; RAF {result.raf:.3f}"
-                        + (f"; dropped by hierarchy: {', '.join(result.dropped_by_hierarchy)}"
-                           if result.dropped_by_hierarchy else "") + ".",
-                details={"raf": result.raf, "hccs": current, "dropped_by_hierarchy": list(result.dropped_by_hierarchy),
-                         "demographic_category": result.demographic_category}))
+            cats = ", ".join(
+                f"HCC {c.hcc} {c.label} ({'/'.join(normalize_icd10cm(d) for d in c.diagnoses)})"
+                for c in result.categories
+            )
+            out.append(
+                Finding(
+                    rule_id="HCC.SUMMARY",
+                    severity=Severity.INFO,
+                    codes=tuple(normalize_icd10cm(d) for c in result.categories for d in c.diagnoses),
+                    source=SOURCE,
+                    version=version,
+                    message=f"CMS-HCC {MODEL}: {cats}; RAF {result.raf:.3f}"
+                    + (
+                        f"; dropped by hierarchy: {', '.join(result.dropped_by_hierarchy)}"
+                        if result.dropped_by_hierarchy
+                        else ""
+                    )
+                    + ".",
+                    details={
+                        "raf": result.raf,
+                        "hccs": current,
+                        "dropped_by_hierarchy": list(result.dropped_by_hierarchy),
+                        "demographic_category": result.demographic_category,
+                    },
+                )
+            )
     labels, _ = _v28_tables(year)
     for h in recapture_gaps(encounter.prior_hccs, current, year):
         label = labels.get(h, "unknown category")
-        out.append(Finding(
-            rule_id="HCC.RECAPTURE_GAP", severity=Severity.WARNING, codes=(f"HCC{h}",), source=SOURCE,
-            version=version,
-            message=f"HCC {h} ({label}) was captured for this patient before and no diagnosis in this encounter supports it.",
-            suggested_fix="If the condition persists and was monitored, evaluated, assessed or treated at this visit, "
-                          "document it and code it; otherwise no action.",
-            details={"hcc": h, "label": label}))
+        out.append(
+            Finding(
+                rule_id="HCC.RECAPTURE_GAP",
+                severity=Severity.WARNING,
+                codes=(f"HCC{h}",),
+                source=SOURCE,
+                version=version,
+                message=f"HCC {h} ({label}) was captured for this patient before and no diagnosis in this encounter supports it.",
+                suggested_fix="If the condition persists and was monitored, evaluated, assessed or treated at this visit, "
+                "document it and code it; otherwise no action.",
+                details={"hcc": h, "label": label},
+            )
+        )
     return out

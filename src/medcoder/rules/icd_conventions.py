@@ -45,10 +45,17 @@ def check_code_validity(raw: str, icd: ICD10CM) -> tuple[str | None, list[Findin
     except ValueError:
         code = None
     if code is None or not icd.is_valid(code):
-        return None, [Finding(rule_id="ICD.INVALID", severity=Severity.ERROR, codes=(raw,),
-                              message=f"{raw} is not a valid ICD-10-CM code in the {icd.version} release.",
-                              suggested_fix="Check the code against the tabular list; it may be mistyped or deleted.",
-                              source=src, version=ver)]
+        return None, [
+            Finding(
+                rule_id="ICD.INVALID",
+                severity=Severity.ERROR,
+                codes=(raw,),
+                message=f"{raw} is not a valid ICD-10-CM code in the {icd.version} release.",
+                suggested_fix="Check the code against the tabular list; it may be mistyped or deleted.",
+                source=src,
+                version=ver,
+            )
+        ]
     if icd.needs_seventh_character(code):
         chars = icd.seventh_characters(code)
         base = code.replace(".", "")
@@ -65,15 +72,32 @@ def check_code_validity(raw: str, icd: ICD10CM) -> tuple[str | None, list[Findin
         if not icd.is_billable(code) and len(base) < 6:
             msg = f"{code} is incomplete: it needs further characters and a 7th character ({icd.description(code)})."
             fix = f"Choose a more specific code below {code}, then add its 7th character."
-        return None, [Finding(rule_id="ICD.SEVENTH_CHAR_MISSING", severity=Severity.ERROR, codes=(code,),
-                              message=msg, suggested_fix=fix, source=src, version=ver,
-                              details={"seventh_characters": chars})]
+        return None, [
+            Finding(
+                rule_id="ICD.SEVENTH_CHAR_MISSING",
+                severity=Severity.ERROR,
+                codes=(code,),
+                message=msg,
+                suggested_fix=fix,
+                source=src,
+                version=ver,
+                details={"seventh_characters": chars},
+            )
+        ]
     if not icd.is_billable(code):
         kids = icd.billable_descendants(code)
-        return None, [Finding(rule_id="ICD.NOT_BILLABLE", severity=Severity.ERROR, codes=(code,),
-                              message=f"{code} ({icd.description(code)}) is a header, not a billable code.",
-                              suggested_fix=f"Report a billable code below it: {_listing(kids)}.",
-                              source=src, version=ver, details={"billable_children": kids})]
+        return None, [
+            Finding(
+                rule_id="ICD.NOT_BILLABLE",
+                severity=Severity.ERROR,
+                codes=(code,),
+                message=f"{code} ({icd.description(code)}) is a header, not a billable code.",
+                suggested_fix=f"Report a billable code below it: {_listing(kids)}.",
+                source=src,
+                version=ver,
+                details={"billable_children": kids},
+            )
+        ]
     return code, []
 
 
@@ -89,13 +113,19 @@ def _pairs_excludes1(codes: list[str], icd: ICD10CM) -> list[Finding]:
             if hit is None:
                 continue
             seen.add(frozenset((a, b)))
-            out.append(Finding(
-                rule_id="ICD.EXCLUDES1", severity=Severity.ERROR, codes=(a, b),
-                message=f"{a} has an Excludes1 note for {hit}: {b} ({icd.description(b)}) "
-                        f"is not reported with {a} ({icd.description(a)}).",
-                suggested_fix=f"Keep the one code the documentation supports. Both codes are allowed together "
-                              f"only when the two conditions are unrelated (Guideline I.A.12.a).",
-                source=src, version=ver))
+            out.append(
+                Finding(
+                    rule_id="ICD.EXCLUDES1",
+                    severity=Severity.ERROR,
+                    codes=(a, b),
+                    message=f"{a} has an Excludes1 note for {hit}: {b} ({icd.description(b)}) "
+                    f"is not reported with {a} ({icd.description(a)}).",
+                    suggested_fix="Keep the one code the documentation supports. Both codes are allowed together "
+                    "only when the two conditions are unrelated (Guideline I.A.12.a).",
+                    source=src,
+                    version=ver,
+                )
+            )
     return out
 
 
@@ -109,24 +139,46 @@ def _manifestations(ordered: list[str], icd: ICD10CM) -> list[Finding]:
         is_manif = phrase in desc.lower() or phrase in icd.description(icd.category(code)).lower()
         etiologies = [c for c in ordered if c != code and any(r.contains(c) for r in first_ranges)]
         if is_manif and i == 0:
-            out.append(Finding(
-                rule_id="ICD.MANIFESTATION_FIRST", severity=Severity.ERROR, codes=(code,),
-                message=f"{code} ({desc}) is a manifestation code and cannot be first-listed.",
-                suggested_fix="List the underlying condition first"
-                + (f" (code first: {_listing([str(r) for r in first_ranges])})" if first_ranges else "")
-                + f", then {code}.", source=src, version=ver))
+            out.append(
+                Finding(
+                    rule_id="ICD.MANIFESTATION_FIRST",
+                    severity=Severity.ERROR,
+                    codes=(code,),
+                    message=f"{code} ({desc}) is a manifestation code and cannot be first-listed.",
+                    suggested_fix="List the underlying condition first"
+                    + (f" (code first: {_listing([str(r) for r in first_ranges])})" if first_ranges else "")
+                    + f", then {code}.",
+                    source=src,
+                    version=ver,
+                )
+            )
         if is_manif and not etiologies:
-            out.append(Finding(
-                rule_id="ICD.ETIOLOGY_MISSING", severity=Severity.WARNING, codes=(code,),
-                message=f"{code} ({desc}) needs the underlying condition coded with it; none was found.",
-                suggested_fix="Add the etiology code named in the 'code first' note"
-                + (f": {_listing([str(r) for r in first_ranges])}" if first_ranges else "") + ".",
-                source=src, version=ver, details={"code_first": icd.code_first(code)}))
+            out.append(
+                Finding(
+                    rule_id="ICD.ETIOLOGY_MISSING",
+                    severity=Severity.WARNING,
+                    codes=(code,),
+                    message=f"{code} ({desc}) needs the underlying condition coded with it; none was found.",
+                    suggested_fix="Add the etiology code named in the 'code first' note"
+                    + (f": {_listing([str(r) for r in first_ranges])}" if first_ranges else "")
+                    + ".",
+                    source=src,
+                    version=ver,
+                    details={"code_first": icd.code_first(code)},
+                )
+            )
         if etiologies and not is_manif and all(ordered.index(e) > i for e in etiologies):
-            out.append(Finding(
-                rule_id="ICD.CODE_FIRST_SEQUENCE", severity=Severity.WARNING, codes=(code, etiologies[0]),
-                message=f"{code} has a 'code first' note; {etiologies[0]} should be listed before it.",
-                suggested_fix=f"Sequence {etiologies[0]} before {code}.", source=src, version=ver))
+            out.append(
+                Finding(
+                    rule_id="ICD.CODE_FIRST_SEQUENCE",
+                    severity=Severity.WARNING,
+                    codes=(code, etiologies[0]),
+                    message=f"{code} has a 'code first' note; {etiologies[0]} should be listed before it.",
+                    suggested_fix=f"Sequence {etiologies[0]} before {code}.",
+                    source=src,
+                    version=ver,
+                )
+            )
     return out
 
 
@@ -136,16 +188,30 @@ def _use_additional(codes: list[str], icd: ICD10CM) -> list[Finding]:
     for code in codes:
         # Notes of the code and its category/subcategories only: chapter- and block-wide notes
         # (tobacco exposure for every circulatory code) would flag nearly every encounter.
+        # Each node's note is one group, satisfied by any code it cites.
         lineage = [code] + [a for a in icd.ancestors(code) if icd.is_valid(a)]
-        notes = [n for c in lineage for n in icd.use_additional(c, inherited=False) if "(" in n]
-        ranges = ranges_from_notes(notes)
-        if not ranges or any(r.contains(c) for r in ranges for c in codes if c != code):
+        missing_notes: list[str] = []
+        missing_ranges: list[CodeRange] = []
+        for node in lineage:
+            notes = [n for n in icd.use_additional(node, inherited=False) if n.strip()]
+            ranges = ranges_from_notes(notes)
+            if ranges and not any(r.contains(c) for r in ranges for c in codes if c != code):
+                missing_notes += notes
+                missing_ranges += ranges
+        if not missing_ranges:
             continue
-        out.append(Finding(
-            rule_id="ICD.USE_ADDITIONAL", severity=Severity.INFO, codes=(code,),
-            message=f"{code} has a 'use additional code' note and no such code is reported: " + " ".join(notes),
-            suggested_fix=f"If documented, add a code from: {_listing([str(r) for r in ranges])}.",
-            source=src, version=ver))
+        out.append(
+            Finding(
+                rule_id="ICD.USE_ADDITIONAL",
+                severity=Severity.INFO,
+                codes=(code,),
+                message=f"{code} has a 'use additional code' note and no such code is reported: "
+                + " ".join(missing_notes),
+                suggested_fix=f"If documented, add a code from: {_listing([str(r) for r in missing_ranges])}.",
+                source=src,
+                version=ver,
+            )
+        )
     return out
 
 
@@ -154,16 +220,28 @@ def _weeks_of_gestation(codes: list[str], icd: ICD10CM) -> list[Finding]:
     preg, weeks = parse_icd_range(conf["pregnancy_range"]), parse_icd_range(conf["weeks_range"])
     exempt = [parse_icd_range(r) for r in conf["not_required_for"]]
     words = conf["postpartum_words"]
-    needing = [c for c in codes if preg.contains(c) and not any(r.contains(c) for r in exempt)
-               and not any(w in icd.description(c).lower() for w in words)]
+    needing = [
+        c
+        for c in codes
+        if preg.contains(c)
+        and not any(r.contains(c) for r in exempt)
+        and not any(w in icd.description(c).lower() for w in words)
+    ]
     if not needing or any(weeks.contains(c) for c in codes):
         return []
     meta = load_data("icd10cm_conventions.yaml")[0]
-    return [Finding(
-        rule_id="ICD.Z3A_MISSING", severity=Severity.WARNING, codes=tuple(needing),
-        message=f"Pregnancy code(s) {', '.join(needing)} reported without a Z3A weeks-of-gestation code.",
-        suggested_fix="Add Z3A.xx for the weeks of gestation documented on the date of service "
-                      "(Z3A.00 if not specified).", source=meta.source, version=meta.version)]
+    return [
+        Finding(
+            rule_id="ICD.Z3A_MISSING",
+            severity=Severity.WARNING,
+            codes=tuple(needing),
+            message=f"Pregnancy code(s) {', '.join(needing)} reported without a Z3A weeks-of-gestation code.",
+            suggested_fix="Add Z3A.xx for the weeks of gestation documented on the date of service "
+            "(Z3A.00 if not specified).",
+            source=meta.source,
+            version=meta.version,
+        )
+    ]
 
 
 def _bmi(codes: list[str]) -> list[Finding]:
@@ -174,12 +252,18 @@ def _bmi(codes: list[str]) -> list[Finding]:
     if not bmis or any(r.contains(c) for r in weight for c in codes):
         return []
     meta = load_data("icd10cm_conventions.yaml")[0]
-    return [Finding(
-        rule_id="ICD.BMI_WITHOUT_WEIGHT_DX", severity=Severity.WARNING, codes=tuple(bmis),
-        message=f"BMI code {', '.join(bmis)} is reported without an associated weight diagnosis "
-                "(obesity, overweight, underweight, malnutrition).",
-        suggested_fix="Report the BMI only with the provider's weight diagnosis; query the provider if clinically indicated.",
-        source=meta.source, version=meta.version)]
+    return [
+        Finding(
+            rule_id="ICD.BMI_WITHOUT_WEIGHT_DX",
+            severity=Severity.WARNING,
+            codes=tuple(bmis),
+            message=f"BMI code {', '.join(bmis)} is reported without an associated weight diagnosis "
+            "(obesity, overweight, underweight, malnutrition).",
+            suggested_fix="Report the BMI only with the provider's weight diagnosis; query the provider if clinically indicated.",
+            source=meta.source,
+            version=meta.version,
+        )
+    ]
 
 
 def _codeset_window(day: dt.date, icd: ICD10CM) -> list[Finding]:
@@ -187,11 +271,18 @@ def _codeset_window(day: dt.date, icd: ICD10CM) -> list[Finding]:
     if win["effective_from"] <= day <= win["effective_to"]:
         return []
     src, ver = _src(icd)
-    return [Finding(
-        rule_id="ICD.CODESET_VERSION", severity=Severity.WARNING, codes=(),
-        message=f"The date of service {day} is outside the ICD-10-CM {ver} release window "
-                f"({win['effective_from']} to {win['effective_to']}); codes were checked against that release.",
-        suggested_fix="Validate with the code set effective on the date of service.", source=src, version=ver)]
+    return [
+        Finding(
+            rule_id="ICD.CODESET_VERSION",
+            severity=Severity.WARNING,
+            codes=(),
+            message=f"The date of service {day} is outside the ICD-10-CM {ver} release window "
+            f"({win['effective_from']} to {win['effective_to']}); codes were checked against that release.",
+            suggested_fix="Validate with the code set effective on the date of service.",
+            source=src,
+            version=ver,
+        )
+    ]
 
 
 def check_icd10cm(encounter: Encounter, icd: ICD10CM | None = None) -> list[Finding]:
@@ -206,9 +297,17 @@ def check_icd10cm(encounter: Encounter, icd: ICD10CM | None = None) -> list[Find
             continue
         if code in ordered:
             src, ver = _src(icd)
-            findings.append(Finding(rule_id="ICD.DUPLICATE", severity=Severity.WARNING, codes=(code,),
-                                    message=f"{code} is reported more than once.",
-                                    suggested_fix="Report each diagnosis code once.", source=src, version=ver))
+            findings.append(
+                Finding(
+                    rule_id="ICD.DUPLICATE",
+                    severity=Severity.WARNING,
+                    codes=(code,),
+                    message=f"{code} is reported more than once.",
+                    suggested_fix="Report each diagnosis code once.",
+                    source=src,
+                    version=ver,
+                )
+            )
             continue
         ordered.append(code)
         findings += sex_findings(code, encounter.patient.sex)

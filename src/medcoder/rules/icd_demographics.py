@@ -44,8 +44,13 @@ def _block_edits() -> tuple[list[tuple[CodeRange, str]], list[tuple[CodeRange, s
     male = [(parse_icd_range(r["range"]), r["label"]) for r in sex["male_only"]]
     ages = [
         AgeEdit(
-            (parse_icd_range(r["range"]),), r["min"], r["max"], r["label"], Severity(r["severity"]),
-            meta.source, meta.version,
+            (parse_icd_range(r["range"]),),
+            r["min"],
+            r["max"],
+            r["label"],
+            Severity(r["severity"]),
+            meta.source,
+            meta.version,
         )
         for r in body["age_edits"]
     ]
@@ -100,17 +105,39 @@ def age_findings(code: str, age: int | None) -> list[Finding]:
     out: list[Finding] = []
     for edit in ages:
         if any(r.contains(code) for r in edit.ranges) and not edit.min_age <= age <= edit.max_age:
-            out.append(_age_finding(code, age, edit.min_age, edit.max_age, edit.label, edit.severity,
-                                    edit.source, edit.version))
+            out.append(
+                _age_finding(
+                    code,
+                    age,
+                    edit.min_age,
+                    edit.max_age,
+                    edit.label,
+                    edit.severity,
+                    edit.source,
+                    edit.version,
+                )
+            )
     if not out:
         bounds = _mce_code_ages().get(undotted(code))
         if bounds and not bounds[0] <= age <= bounds[1]:
-            out.append(_age_finding(code, age, bounds[0], bounds[1], "MCE age condition", Severity.WARNING,
-                                    MCE_SOURCE, "2026 midyear final"))
+            out.append(
+                _age_finding(
+                    code,
+                    age,
+                    bounds[0],
+                    bounds[1],
+                    "MCE age condition",
+                    Severity.WARNING,
+                    MCE_SOURCE,
+                    "2026 midyear final",
+                )
+            )
     return out
 
 
-def _age_finding(code: str, age: int, lo: int, hi: int, label: str, sev: Severity, src: str, ver: str) -> Finding:
+def _age_finding(
+    code: str, age: int, lo: int, hi: int, label: str, sev: Severity, src: str, ver: str
+) -> Finding:
     return Finding(
         rule_id="ICD.AGE_CONFLICT",
         severity=sev,

@@ -6,6 +6,7 @@ the order ICD-10-CM, ICD-10-PCS (complete code or prefix), CPT, HCPCS.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from medcoder.data.records import CodeSystem
@@ -36,7 +37,13 @@ def code_info(sets: CodeSets, code: str, system: CodeSystem | str | None = None)
     """A mapping with the code's system, version, description and system-specific details."""
     sys_ = CodeSystem(system) if system is not None else detect_system(sets, code)
     if sys_ is CodeSystem.ICD10CM:
-        return _icd10cm_info(sets, code)
+        info = _icd10cm_info(sets, code)
+        # Undotted "J1100" is both ICD-10-CM J11.00 and HCPCS J1100: say so (pick with --system).
+        text = code.strip().upper()
+        rel = sets.hcpcs if system is None and re.fullmatch(r"[A-V]\d{4}", text) else None
+        if rel is not None and rel.is_valid(text):
+            info["also_in"] = [CodeSystem.HCPCS.value]
+        return info
     if sys_ is CodeSystem.ICD10PCS:
         pcs = sets.icd10pcs
         complete = pcs.is_valid(code)

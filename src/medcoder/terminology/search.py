@@ -25,7 +25,7 @@ from medcoder.data.records import CodeSystem
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_STOP = "a an and as at by for from in into is of on or other the to with without due nos nec unspecified"
+_STOP = "a an and as at by for from in into is of on or the to with"
 STOPWORDS = frozenset(_STOP.split())
 ABBREVIATIONS: dict[str, str] = {
     "ckd": "chronic kidney disease", "copd": "chronic obstructive pulmonary disease",
@@ -187,7 +187,7 @@ def icd10cm_documents(billable_only: bool = True) -> list[IndexedDoc]:
 def _all_cm_codes(cm: object) -> Iterable[str]:
     import simple_icd_10_cm as sicd
 
-    return [c for c in sicd.get_all_codes() if cm.is_valid(c)]  # type: ignore[attr-defined]
+    return list(dict.fromkeys(c for c in sicd.get_all_codes() if cm.is_valid(c)))  # type: ignore[attr-defined]
 
 
 def other_documents(systems: Iterable[str]) -> list[IndexedDoc]:

@@ -48,7 +48,12 @@ class NeuralCoder:
     def _make_text(self, train_texts: Sequence[str]) -> WordPieceText | ChunkedText:
         c = self.config
         if c.model == "laat":
-            tok = train_wordpiece(train_texts, c.laat.vocab_size, c.laat.min_frequency)
+            texts = [*train_texts, *self.descriptions.values()]
+            if c.laat.tokenizer_corpus == "notes+icd10cm":
+                from medcoder.models.descriptions import all_icd10cm_descriptions
+
+                texts += all_icd10cm_descriptions()
+            tok = train_wordpiece(texts, c.laat.vocab_size, c.laat.min_frequency)
             return WordPieceText(tok, c.laat.max_length)
         from transformers import AutoTokenizer
 
@@ -104,9 +109,15 @@ class NeuralCoder:
         self.net = self._make_net(len(self.label_space))
         self.label_descriptions = self._set_descriptions(self.net, self.label_space.labels)
         dev = list(dev) or list(train[: max(1, len(train) // 10)])
+        train_enc = self.text.encode([d.text for d in train])
+        if hasattr(self.net, "set_token_idf"):
+            df = torch.zeros(self.text.vocab_size)
+            for e in train_enc:
+                df[torch.tensor(sorted(set(e.ids)))] += 1
+            self.net.set_token_idf(df, len(train_enc))
         data = CodingDataModule(
             self.text,
-            self.text.encode([d.text for d in train]),
+            train_enc,
             self.label_space.encode(train),
             self.text.encode([d.text for d in dev]),
             self.label_space.encode(dev),

@@ -27,6 +27,9 @@ class LaatParams(_Strict):
     vocab_size: int = Field(12000, ge=100)
     min_frequency: int = Field(2, ge=1)
     max_length: int = Field(3000, ge=16, description="tokens kept per document (longer ones are truncated)")
+    tokenizer_corpus: Literal["notes", "notes+icd10cm"] = Field(
+        "notes+icd10cm", description="also learn the vocabulary from every ICD-10-CM description (zero-shot codes)"
+    )
 
 
 class PlmParams(_Strict):

@@ -118,6 +118,14 @@ const server = http.createServer(async (req, res) => {
       stats.tokensIssued++;
       return send(res, 200, { access_token: token, token_type: 'bearer', expires_in: tokenTtl, scope: form.get('scope') || '' });
     }
+    if (url.pathname === '/fhir/.well-known/smart-configuration') {
+      return send(res, 200, {
+        token_endpoint: `${base}/auth/token`,
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS384'],
+      }, { 'content-type': 'application/json' });
+    }
     if (!url.pathname.startsWith('/fhir')) return send(res, 404, { error: 'not found' });
     const auth = req.headers.authorization || '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';

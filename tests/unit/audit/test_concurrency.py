@@ -8,6 +8,8 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
+
 from medcoder.audit.store import AuditStore
 from unit.audit.audit_factory import make_event
 
@@ -77,6 +79,7 @@ def test_two_threads_append_without_forking(tmp_path: Path) -> None:
     assert len(requests) == 80
 
 
+@pytest.mark.slow
 def test_two_processes_append_without_forking(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     AuditStore(url).close()

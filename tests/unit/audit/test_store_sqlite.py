@@ -203,3 +203,17 @@ def test_rejected_event_with_reason_roundtrips(store: AuditStore) -> None:
     stored = store.append(make_event(1, event_type=EventType.REJECTED))
     assert store.events()[0].payload["reason"] == "documentation_does_not_support"
     assert store.verify().head_hash == stored.hash
+
+
+def test_sqlite_file_runs_in_wal_mode_with_chosen_durability(sqlite_path: Path) -> None:
+    AuditStore(str(sqlite_path)).close()
+    con = sqlite3.connect(sqlite_path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persistent on the file
+    con.close()
+    fast = AuditStore(str(sqlite_path), sqlite_synchronous="NORMAL")
+    with fast.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with AuditStore(str(sqlite_path)).engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with pytest.raises(ValueError, match="FULL or NORMAL"):
+        AuditStore(str(sqlite_path), sqlite_synchronous="OFF")

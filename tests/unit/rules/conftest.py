@@ -12,7 +12,9 @@ from medcoder.rules.encounter import Encounter
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def make_encounter(dx: list[str] = (), procs: list[tuple] = (), *, day: dt.date = dt.date(2026, 5, 12), **kw) -> Encounter:
+def make_encounter(
+    dx: list[str] = (), procs: list[tuple] = (), *, day: dt.date = dt.date(2026, 5, 12), **kw
+) -> Encounter:
     """Build an encounter: ``dx`` in claim order; ``procs`` as (code, modifiers, units) tuples."""
     codes = [{"system": "ICD-10-CM", "code": c} for c in dx]
     for p in procs:

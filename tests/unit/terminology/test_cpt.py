@@ -40,7 +40,9 @@ def test_builtin_file_carries_licensing_note() -> None:
 
 def test_user_file(tmp_path: Path) -> None:
     path = tmp_path / "cpt_2026.csv"
-    path.write_text("# licensed file\ncode,description\n99213,Some licensed text\n0001F,Cat II\n1234T,Cat III\n")
+    path.write_text(
+        "# licensed file\ncode,description\n99213,Some licensed text\n0001F,Cat II\n1234T,Cat III\n"
+    )
     cpt = load_cpt_file(path)
     assert cpt.version == "cpt_2026" and len(cpt) == 3
     assert cpt.description("99213") == "Some licensed text" and cpt.is_valid("0001f")

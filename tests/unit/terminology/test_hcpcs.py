@@ -8,8 +8,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import require_shared
 
+from conftest import require_shared
 from medcoder.errors import InputFormatError
 from medcoder.terminology.hcpcs import load_hcpcs, version_from_filename
 

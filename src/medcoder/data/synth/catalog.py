@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from medcoder.data.records import Sex
+from medcoder.data.synth.tabular import icd_module, infer_demographics, tabular_synonyms
 from medcoder.errors import InputFormatError
 
 KINDS = ("chronic", "acute", "minor", "severe", "injury", "symptom", "status", "exam", "pregnancy")
@@ -29,7 +29,15 @@ SETTINGS = ("op", "ed", "ip")
 # Z3A has one code per week from 8 to 42 (Z3A.01 is "less than 8 weeks"), so the generator starts at 8.
 TRIMESTER_WEEKS = {1: (8, 13), 2: (14, 27), 3: (28, 40)}
 _ENC_SETTINGS = {"A": ("ed", "ip"), "D": ("op",)}
-_DEFAULT_WHERE = {"exam": ("op",), "pregnancy": ("op",)}
+_DEFAULT_WHERE = {
+    "exam": ("op",),
+    "pregnancy": ("op",),
+    "minor": ("op", "ed"),
+    "symptom": ("op", "ed"),
+    "injury": ("op", "ed"),
+}
+# Chronic disease entries without an age range are adult conditions.
+_DEFAULT_AGE = {"chronic": (18, 110)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class CodeSpec:
     only_with: bool = False
     allergy: bool = False
     prob: float = 0.5
+    admit: bool = False
     family: bool = False
     negatable: bool = False
     historical: bool = False
@@ -106,87 +115,26 @@ class Catalog:
         return Catalog(specs=tuple(keep), version=self.version, source=self.source)
 
 
-def _icd():
-    import simple_icd_10_cm as icd  # imported lazily: it parses the tabular XML (about 1.5 s)
-
-    return icd
-
-
-_PAREN = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
-_ENCOUNTER = re.compile(r",\s*(initial|subsequent) encounter.*$|,\s*sequela$", re.IGNORECASE)
-_SIDES = ("left", "right", "bilateral")
-
-
-def _clean_term(term: str) -> str | None:
-    """Turn a tabular description or inclusion term into a phrase a clinician might write."""
-    t = _PAREN.sub("", term)
-    t = _ENCOUNTER.sub("", t)
-    t = re.sub(r"\s+NOS\b", "", t)
-    t = re.sub(r"^Unspecified\s+", "", t)
-    t = re.sub(r",\s*unspecified\b.*$", "", t)
-    t = re.sub(r"\s+", " ", t).strip(" ,;")
-    if not t or len(t) > 90 or t.lower().startswith(("other ", "encounter for")):
-        return None
-    if len(t) > 1 and not t[1].isupper():
-        t = t[0].lower() + t[1:]
-    return t
-
-
-def tabular_synonyms(code: str) -> tuple[str, ...]:
-    """(description, cleaned surface forms from the description and inclusion terms) of a code."""
-    icd = _icd()
-    desc = icd.get_description(code)
-    terms = [desc, *icd.get_inclusion_term(code)]
-    if icd.is_category(code):  # e.g. I10: its inclusion terms sit on the category
-        terms.extend(icd.get_includes(code))
-    lateral = [s for s in _SIDES if s in desc.lower()]
-    out: list[str] = []
-    for term in terms:
-        cleaned = _clean_term(term)
-        if cleaned and cleaned not in out and all(s in cleaned.lower() for s in lateral):
-            out.append(cleaned)
-    return (desc, *out)
-
-
-def infer_demographics(code: str) -> tuple[Sex | None, tuple[int, int]]:
-    """Sex and age limits that the code itself implies (pregnancy, prostate, newborn, ...)."""
-    c = code.replace(".", "")
-    female = (
-        c[0] == "O"
-        or c[:3] in {"Z32", "Z33", "Z34", "Z36", "Z37", "Z39", "Z3A", "C53", "C54", "C56", "E28", "N83", "N92", "N94", "N95"}
-        or "N70" <= c[:3] <= "N98"
-        or "C51" <= c[:3] <= "C58"
-        or c.startswith(("Z014", "Z124", "Z301", "Z304"))
-    )
-    male = "N40" <= c[:3] <= "N53" or c[:3] in {"C61", "C62", "C63"} or c.startswith("R972")
-    sex = Sex.FEMALE if female else Sex.MALE if male else None
-    age = (0, 110)
-    if c[0] == "O" or c[:3] in {"Z33", "Z34", "Z3A"}:
-        age = (12, 55)
-    elif c[0] == "P":
-        age = (0, 0)
-    elif c.startswith(("Z0012", "Z0011")):
-        age = (0, 17)
-    elif c.startswith("Z000"):
-        age = (18, 110)
-    elif c.startswith("Z685"):
-        age = (2, 19)
-    elif c[:3] == "Z68":
-        age = (20, 110)
-    return sex, age
-
-
 def generic_spec(code: str) -> CodeSpec:
     """A catalog entry for a code the catalog does not describe, built from the tabular list only."""
-    icd = _icd()
+    icd = icd_module()
     if not icd.is_valid_item(code) or not icd.is_leaf(code):
         raise InputFormatError(f"{code!r} is not a billable ICD-10-CM code (simple-icd-10-cm April 2026)")
     desc, *syn = tabular_synonyms(code)
     sex, age = infer_demographics(code)
     mentions = tuple(syn) or (desc,)
     return CodeSpec(
-        code=code, kind="chronic", system="gen", weight=1.0, group=code, pool=code, mentions=mentions,
-        synonyms=tuple(syn), sex=sex, age=age, description=desc,
+        code=code,
+        kind="chronic",
+        system="gen",
+        weight=1.0,
+        group=code,
+        pool=code,
+        mentions=mentions,
+        synonyms=tuple(syn),
+        sex=sex,
+        age=age,
+        description=desc,
     )
 
 
@@ -197,18 +145,35 @@ def _expand(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
         sides = entry.get("sides") or {}
         variants = [
             {"code": v["code"].replace("{s}", str(d)), "fmt": {**v["fmt"], "side": s}}
-            for v in variants for s, d in sides.items()
+            for v in variants
+            for s, d in sides.items()
         ]
     if "{e}" in variants[0]["code"]:
         encs = entry.get("enc") or ["A", "D"]
         variants = [
-            {"code": v["code"].replace("{e}", e), "fmt": {**v["fmt"], "enc": e}} for v in variants for e in encs
+            {"code": v["code"].replace("{e}", e), "fmt": {**v["fmt"], "enc": e}}
+            for v in variants
+            for e in encs
         ]
     if "{t}" in variants[0]["code"]:
         variants = [
-            {"code": v["code"].replace("{t}", str(t)), "fmt": {**v["fmt"], "tri": t}} for v in variants for t in (1, 2, 3)
+            {"code": v["code"].replace("{t}", str(t)), "fmt": {**v["fmt"], "tri": t}}
+            for v in variants
+            for t in (1, 2, 3)
         ]
     return variants
+
+
+def _with_side(template: str, side: str | None) -> str:
+    """Fill ``{side}``; bilateral reads "of both ears" rather than "of the bilateral ear"."""
+    if side == "bilateral":
+        for a, b in (
+            ("the {side} ear", "both ears"),
+            ("the {side} eye", "both eyes"),
+            (", {side} eye", ", both eyes"),
+        ):
+            template = template.replace(a, b)
+    return template.replace("{side}", side or "")
 
 
 def _weeks(entry: Mapping[str, Any], tri: int | None) -> tuple[int, int] | None:
@@ -222,13 +187,15 @@ def _weeks(entry: Mapping[str, Any], tri: int | None) -> tuple[int, int] | None:
 
 
 def _build(entry: Mapping[str, Any], var: dict[str, Any], path: str, line: int) -> CodeSpec | None:
-    icd = _icd()
+    icd = icd_module()
     code = var["code"]
     if not icd.is_valid_item(code) or not icd.is_leaf(code):
         raise InputFormatError(f"{code!r} is not a billable ICD-10-CM code", path=path, line=line)
     kind = entry.get("k", "chronic")
     if kind not in KINDS:
-        raise InputFormatError(f"{code}: kind {kind!r} is not one of {', '.join(KINDS)}", path=path, line=line)
+        raise InputFormatError(
+            f"{code}: kind {kind!r} is not one of {', '.join(KINDS)}", path=path, line=line
+        )
     fmt = var["fmt"]
     side, enc, tri = fmt.get("side"), fmt.get("enc"), fmt.get("tri")
     weeks = _weeks(entry, tri)
@@ -239,24 +206,46 @@ def _build(entry: Mapping[str, Any], var: dict[str, Any], path: str, line: int) 
         where = tuple(w for w in where if w in _ENC_SETTINGS.get(enc, SETTINGS))
     if any(w not in SETTINGS for w in where):
         raise InputFormatError(f"{code}: where must use {SETTINGS}", path=path, line=line)
-    mentions = tuple(m.replace("{side}", side or "") for m in entry.get("m") or ())
+    mentions = tuple(_with_side(m, side) for m in entry.get("m") or ())
     desc, *syn = tabular_synonyms(code)
     if side in ("left", "right") and any(side not in m.lower() for m in mentions):
         raise InputFormatError(f"{code}: every mention must name the {side} side", path=path, line=line)
     sex = Sex(entry["sex"]) if entry.get("sex") else None
-    age = tuple(entry.get("age") or (0, 110))
+    age = tuple(entry.get("age") or _DEFAULT_AGE.get(kind, (0, 110)))
     group = str(entry.get("g") or entry["c"])
     return CodeSpec(
-        code=code, kind=kind, system=entry.get("sy", "gen"), weight=float(entry.get("w", 1)),
-        group=group, pool=str(entry.get("p") or group), mentions=mentions or (syn[0] if syn else desc,),
-        synonyms=tuple(syn), meds=tuple(entry.get("meds") or ()), plan=tuple(entry.get("plan") or ()),
-        exam=entry.get("exam"), sex=sex, age=(int(age[0]), int(age[1])), where=where,
-        with_pools=tuple(entry.get("with") or ()), needs=tuple(entry.get("needs") or ()),
-        conflicts=tuple(entry.get("conflicts") or ()), weeks=weeks, trimester=tri, side=side, encounter=enc,
-        abnormal_code=entry.get("abn"), gravida=entry.get("gp"), only_with=bool(entry.get("only_with")),
-        allergy=bool(entry.get("allergy")), prob=float(entry.get("prob", 0.5)),
-        family=bool(entry.get("fam")), negatable=bool(entry.get("neg")),
-        historical=bool(entry.get("hist")), ruleout=bool(entry.get("ro")), description=desc,
+        code=code,
+        kind=kind,
+        system=entry.get("sy", "gen"),
+        weight=float(entry.get("w", 1)),
+        group=group,
+        pool=str(entry.get("p") or group),
+        mentions=mentions or (syn[0] if syn else desc,),
+        synonyms=tuple(syn),
+        meds=tuple(entry.get("meds") or ()),
+        plan=tuple(entry.get("plan") or ()),
+        exam=entry.get("exam"),
+        sex=sex,
+        age=(int(age[0]), int(age[1])),
+        where=where,
+        with_pools=tuple(entry.get("with") or ()),
+        needs=tuple(entry.get("needs") or ()),
+        conflicts=tuple(entry.get("conflicts") or ()),
+        weeks=weeks,
+        trimester=tri,
+        side=side,
+        encounter=enc,
+        abnormal_code=entry.get("abn"),
+        gravida=entry.get("gp"),
+        only_with=bool(entry.get("only_with")),
+        allergy=bool(entry.get("allergy")),
+        prob=float(entry.get("prob", 0.5)),
+        admit=bool(entry.get("adm")),
+        family=bool(entry.get("fam")),
+        negatable=bool(entry.get("neg")),
+        historical=bool(entry.get("hist")),
+        ruleout=bool(entry.get("ro")),
+        description=desc,
     )
 
 
@@ -268,7 +257,9 @@ def parse_catalog(text: str, path: str = "<catalog>") -> Catalog:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputFormatError(f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
+        raise InputFormatError(
+            f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None
+        ) from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict) or not isinstance(data.get("conditions"), list):
@@ -285,13 +276,19 @@ def parse_catalog(text: str, path: str = "<catalog>") -> Catalog:
             if spec is None:
                 continue
             if spec.code in seen:
-                raise InputFormatError(f"{spec.code} listed twice (first at line {seen[spec.code]})", path=path, line=line)
+                raise InputFormatError(
+                    f"{spec.code} listed twice (first at line {seen[spec.code]})", path=path, line=line
+                )
             seen[spec.code] = line
             specs.append(spec)
     for spec in specs:
-        if spec.abnormal_code and not _icd().is_leaf(spec.abnormal_code):
-            raise InputFormatError(f"{spec.code}: abn {spec.abnormal_code!r} is not billable", path=path, line=seen[spec.code])
-    return Catalog(specs=tuple(specs), version=str(data.get("version", "")), source=str(data.get("source", "")))
+        if spec.abnormal_code and not icd_module().is_leaf(spec.abnormal_code):
+            raise InputFormatError(
+                f"{spec.code}: abn {spec.abnormal_code!r} is not billable", path=path, line=seen[spec.code]
+            )
+    return Catalog(
+        specs=tuple(specs), version=str(data.get("version", "")), source=str(data.get("source", ""))
+    )
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -15,7 +15,13 @@ from medcoder.errors import InputFormatError
 
 DOC_TYPES = ("progress_note", "ed_note", "discharge_summary", "consult", "procedure_note")
 DEFAULT_MIX: Mapping[str, float] = MappingProxyType(
-    {"progress_note": 0.40, "ed_note": 0.25, "discharge_summary": 0.15, "consult": 0.10, "procedure_note": 0.10}
+    {
+        "progress_note": 0.40,
+        "ed_note": 0.25,
+        "discharge_summary": 0.15,
+        "consult": 0.10,
+        "procedure_note": 0.10,
+    }
 )
 
 
@@ -81,7 +87,9 @@ class SynthConfig:
         known = set(cls.__dataclass_fields__)
         for key, value in data.items():
             if key not in known:
-                raise InputFormatError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}", path=path)
+                raise InputFormatError(
+                    f"unknown setting {key!r}; known: {', '.join(sorted(known))}", path=path
+                )
             kwargs[key] = value
         codes = kwargs.get("codes")
         if isinstance(codes, str):  # a file of codes, relative to the config file

@@ -27,18 +27,38 @@ OFFICE_NEW = {1: "99202", 2: "99203", 3: "99204", 4: "99205"}
 OFFICE_EST = {1: "99212", 2: "99213", 3: "99214", 4: "99215"}
 # Total time on the date of the encounter, minutes (AMA 2021 office E/M thresholds).
 OFFICE_TIME = {
-    "99202": (15, 29), "99203": (30, 44), "99204": (45, 59), "99205": (60, 74),
-    "99212": (10, 19), "99213": (20, 29), "99214": (30, 39), "99215": (40, 54),
+    "99202": (15, 29),
+    "99203": (30, 44),
+    "99204": (45, 59),
+    "99205": (60, 74),
+    "99212": (10, 19),
+    "99213": (20, 29),
+    "99214": (30, 39),
+    "99215": (40, 54),
 }
 ED = {1: "99282", 2: "99283", 3: "99284", 4: "99285"}
 INPATIENT_INITIAL = {1: "99221", 2: "99221", 3: "99222", 4: "99223"}
 DISCHARGE = ("99238", "99239")  # 30 minutes or less / more than 30 minutes
 # Preventive medicine visits by age band (new, established).
-PREVENTIVE = ((0, "99381", "99391"), (1, "99382", "99392"), (5, "99383", "99393"), (12, "99384", "99394"),
-              (18, "99385", "99395"), (40, "99386", "99396"), (65, "99387", "99397"))
+PREVENTIVE = (
+    (0, "99381", "99391"),
+    (1, "99382", "99392"),
+    (5, "99383", "99393"),
+    (12, "99384", "99394"),
+    (18, "99385", "99395"),
+    (40, "99386", "99396"),
+    (65, "99387", "99397"),
+)
 ALL_CPT = frozenset(
-    [*OFFICE_NEW.values(), *OFFICE_EST.values(), *ED.values(), *INPATIENT_INITIAL.values(), *DISCHARGE,
-     *[c for _, n, e in PREVENTIVE for c in (n, e)], "99406"]
+    [
+        *OFFICE_NEW.values(),
+        *OFFICE_EST.values(),
+        *ED.values(),
+        *INPATIENT_INITIAL.values(),
+        *DISCHARGE,
+        *[c for _, n, e in PREVENTIVE for c in (n, e)],
+        "99406",
+    ]
 )
 
 _PROBLEMS = ("status", "exam", "pregnancy")
@@ -66,6 +86,8 @@ def mdm(specs: Sequence[CodeSpec]) -> tuple[int, str]:
         return 3, f"{len(chronic)} chronic illnesses addressed"
     if acute and (chronic or len(acute) >= 2):
         return 3, "an acute illness with systemic symptoms and a chronic comorbidity"
+    if any(s.admit for s in acute):
+        return 3, "an acute illness with systemic symptoms"
     if any("fracture" in s.description.lower() and s.encounter == "A" for s in injury):
         return 3, "an acute complicated injury"
     if chronic:
@@ -88,7 +110,9 @@ def _mdm_statement(rng: random.Random, level: int, problems: str) -> str:
     )
 
 
-def office(rng: random.Random, specs: Sequence[CodeSpec], new_patient: bool, use_time: bool) -> tuple[EmCode, str]:
+def office(
+    rng: random.Random, specs: Sequence[CodeSpec], new_patient: bool, use_time: bool
+) -> tuple[EmCode, str]:
     """Office visit code; returns (code with evidence, the MDM sentence to write before it).
 
     When ``use_time`` the evidence is a total-time sentence in the level's range, else the MDM sentence.
@@ -131,11 +155,18 @@ def preventive(age: int, new_patient: bool, medicare: bool, gyn: bool) -> EmCode
     """Preventive visit by age band; Medicare beneficiaries get the HCPCS wellness codes instead."""
     if medicare and age >= 65:
         if gyn:
-            return EmCode("G0101", CodeSystem.HCPCS, "Pelvic and clinical breast examination performed for screening.")
-        return EmCode("G0439", CodeSystem.HCPCS, "Subsequent Medicare annual wellness visit with personalized prevention plan.")
+            return EmCode(
+                "G0101", CodeSystem.HCPCS, "Pelvic and clinical breast examination performed for screening."
+            )
+        return EmCode(
+            "G0439",
+            CodeSystem.HCPCS,
+            "Subsequent Medicare annual wellness visit with personalized prevention plan.",
+        )
     code = next(n if new_patient else e for lo, n, e in reversed(PREVENTIVE) if age >= lo)
     return EmCode(
-        code, CodeSystem.CPT,
+        code,
+        CodeSystem.CPT,
         "Age-appropriate preventive history, examination, counseling and anticipatory guidance completed.",
     )
 

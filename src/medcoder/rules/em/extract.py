@@ -65,7 +65,11 @@ def _find(text: str, element: str, kind: str, pattern: re.Pattern[str]) -> list[
     for off, sent in _sentences(text):
         for m in pattern.finditer(sent):
             if not _negated(sent, m.start()):
-                out.append(Evidence(element=element, kind=kind, text=m.group(), start=off + m.start(), end=off + m.end()))
+                out.append(
+                    Evidence(
+                        element=element, kind=kind, text=m.group(), start=off + m.start(), end=off + m.end()
+                    )
+                )
     return out
 
 
@@ -77,19 +81,27 @@ def total_time(text: str) -> tuple[int | None, Evidence | None]:
             continue
         m = number.search(sent)
         if m:
-            return int(m.group(1)), Evidence(element="time", kind="total_time", text=sent.strip(),
-                                             start=off + m.start(), end=off + m.end())
+            return int(m.group(1)), Evidence(
+                element="time", kind="total_time", text=sent.strip(), start=off + m.start(), end=off + m.end()
+            )
     return None, None
 
 
 def problem_evidence(text: str) -> list[Evidence]:
     """Problem phrases by level (high, moderate, chronic_stable, low, minimal)."""
-    return [e for kind, pats in _lexicon()["problems"].items() for p in pats for e in _find(text, "problems", kind, p)]
+    return [
+        e
+        for kind, pats in _lexicon()["problems"].items()
+        for p in pats
+        for e in _find(text, "problems", kind, p)
+    ]
 
 
 def risk_evidence(text: str) -> list[Evidence]:
     """Management risk phrases by level (high, moderate, low, minimal)."""
-    return [e for kind, pats in _lexicon()["risk"].items() for p in pats for e in _find(text, "risk", kind, p)]
+    return [
+        e for kind, pats in _lexicon()["risk"].items() for p in pats for e in _find(text, "risk", kind, p)
+    ]
 
 
 def data_evidence(text: str) -> list[Evidence]:
@@ -103,7 +115,15 @@ def data_evidence(text: str) -> list[Evidence]:
                 name = re.sub(r"[^a-z]", "", m.group().lower()).replace("hba1c", "a1c").replace("ekg", "ecg")
                 if name not in seen_tests:
                     seen_tests.add(name)
-                    out.append(Evidence(element="data", kind="test", text=m.group(), start=off + m.start(), end=off + m.end()))
+                    out.append(
+                        Evidence(
+                            element="data",
+                            kind="test",
+                            text=m.group(),
+                            start=off + m.start(),
+                            end=off + m.end(),
+                        )
+                    )
     for kind in ("external_notes", "historian", "interpretation", "discussion"):
         out += _find(text, "data", kind, lex[kind])
     return out

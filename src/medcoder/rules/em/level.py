@@ -95,9 +95,11 @@ def _data(ev: list[Evidence]) -> ElementLevel:
         lvl = 1
     else:
         lvl = 0
-    why = (f"{len(tests)} unique test(s) reviewed/ordered, {len(ext)} external note source(s), "
-           f"independent historian: {'yes' if hist else 'no'}, independent interpretation: "
-           f"{'yes' if interp else 'no'}, discussion with external physician: {'yes' if disc else 'no'}")
+    why = (
+        f"{len(tests)} unique test(s) reviewed/ordered, {len(ext)} external note source(s), "
+        f"independent historian: {'yes' if hist else 'no'}, independent interpretation: "
+        f"{'yes' if interp else 'no'}, discussion with external physician: {'yes' if disc else 'no'}"
+    )
     labels = _tables()["element_levels"]["data"]
     return ElementLevel(element="data", level=lvl, label=labels[lvl], reason=why, evidence=tuple(ev))
 
@@ -105,9 +107,12 @@ def _data(ev: list[Evidence]) -> ElementLevel:
 def _risk(ev: list[Evidence]) -> ElementLevel:
     kinds = {e.kind for e in ev}
     lvl = 3 if "high" in kinds else 2 if "moderate" in kinds else 1 if "low" in kinds else 0
-    why = {3: "decision regarding hospitalization / drug therapy needing intensive monitoring / DNR",
-           2: "prescription drug management or SDOH limiting diagnosis/treatment",
-           1: "over-the-counter drugs or low-risk management", 0: "minimal risk (no higher-risk management documented)"}[lvl]
+    why = {
+        3: "decision regarding hospitalization / drug therapy needing intensive monitoring / DNR",
+        2: "prescription drug management or SDOH limiting diagnosis/treatment",
+        1: "over-the-counter drugs or low-risk management",
+        0: "minimal risk (no higher-risk management documented)",
+    }[lvl]
     labels = _tables()["element_levels"]["risk"]
     return ElementLevel(element="risk", level=lvl, label=labels[lvl], reason=why, evidence=tuple(ev))
 
@@ -137,10 +142,23 @@ def assess_em(note: str, billed: str) -> EmAssessment:
             time_code = max((c for c, v in table.items() if v["minutes"] <= minutes), default=None)
     candidates = [c for c in (time_code, mdm_code) if c]
     supported = max(candidates) if candidates else None
-    basis = "none" if supported is None else ("time" if supported == time_code and time_code != mdm_code else "mdm")
-    return EmAssessment(billed=billed, family=family, minutes=minutes, time_code=time_code, elements=elements,
-                        mdm_level=mdm, mdm_label=t["mdm_levels"][mdm], mdm_code=mdm_code,
-                        supported_code=supported, basis=basis)
+    basis = (
+        "none"
+        if supported is None
+        else ("time" if supported == time_code and time_code != mdm_code else "mdm")
+    )
+    return EmAssessment(
+        billed=billed,
+        family=family,
+        minutes=minutes,
+        time_code=time_code,
+        elements=elements,
+        mdm_level=mdm,
+        mdm_label=t["mdm_levels"][mdm],
+        mdm_code=mdm_code,
+        supported_code=supported,
+        basis=basis,
+    )
 
 
 def rationale(a: EmAssessment) -> str:
@@ -148,8 +166,11 @@ def rationale(a: EmAssessment) -> str:
     parts = [f"{e.element}: {e.label} ({e.reason})" for e in a.elements]
     parts.append(f"MDM (2 of 3): {a.mdm_label} -> {a.mdm_code or 'none'}")
     if a.family != "emergency":
-        parts.append(f"total time: {a.minutes} min -> {a.time_code or 'none'}" if a.minutes is not None
-                     else "total time: not documented")
+        parts.append(
+            f"total time: {a.minutes} min -> {a.time_code or 'none'}"
+            if a.minutes is not None
+            else "total time: not documented"
+        )
     return "; ".join(parts)
 
 
@@ -161,27 +182,52 @@ def check_em(encounter: Encounter) -> list[Finding]:
         if em_family(line.code) is None:
             continue
         if not encounter.note_text:
-            out.append(Finding(rule_id="EM.NO_NOTE", severity=Severity.INFO, codes=(line.code,), source=meta.source,
-                               version=meta.version, message=f"{line.code}: no note text given, so the level was not checked.",
-                               suggested_fix="Pass the visit note to check the E/M level."))
+            out.append(
+                Finding(
+                    rule_id="EM.NO_NOTE",
+                    severity=Severity.INFO,
+                    codes=(line.code,),
+                    source=meta.source,
+                    version=meta.version,
+                    message=f"{line.code}: no note text given, so the level was not checked.",
+                    suggested_fix="Pass the visit note to check the E/M level.",
+                )
+            )
             continue
         a = assess_em(encounter.note_text, line.code)
         if a.billed == _tables()["emergency_minimal"]:
             continue
         details = {"assessment": a.model_dump(mode="json"), "rationale": rationale(a)}
         if a.supported_code is None or a.billed > a.supported_code:
-            out.append(Finding(
-                rule_id="EM.LEVEL_NOT_SUPPORTED", severity=Severity.WARNING, codes=(line.code,), source=meta.source,
-                version=meta.version, details=details,
-                message=f"{line.code} is billed but the documentation supports {a.supported_code or 'no level'}: "
-                        + rationale(a) + ".",
-                suggested_fix=f"Bill {a.supported_code} or document the missing elements (total time or MDM)."
-                if a.supported_code else "Document total time or the MDM elements."))
+            out.append(
+                Finding(
+                    rule_id="EM.LEVEL_NOT_SUPPORTED",
+                    severity=Severity.WARNING,
+                    codes=(line.code,),
+                    source=meta.source,
+                    version=meta.version,
+                    details=details,
+                    message=f"{line.code} is billed but the documentation supports {a.supported_code or 'no level'}: "
+                    + rationale(a)
+                    + ".",
+                    suggested_fix=f"Bill {a.supported_code} or document the missing elements (total time or MDM)."
+                    if a.supported_code
+                    else "Document total time or the MDM elements.",
+                )
+            )
         elif a.billed < a.supported_code:
-            out.append(Finding(
-                rule_id="EM.LEVEL_BELOW_SUPPORTED", severity=Severity.INFO, codes=(line.code,), source=meta.source,
-                version=meta.version, details=details,
-                message=f"{line.code} is billed; the documentation supports {a.supported_code} ({a.basis}): "
-                        + rationale(a) + ".",
-                suggested_fix=f"Review whether {a.supported_code} is the correct level."))
+            out.append(
+                Finding(
+                    rule_id="EM.LEVEL_BELOW_SUPPORTED",
+                    severity=Severity.INFO,
+                    codes=(line.code,),
+                    source=meta.source,
+                    version=meta.version,
+                    details=details,
+                    message=f"{line.code} is billed; the documentation supports {a.supported_code} ({a.basis}): "
+                    + rationale(a)
+                    + ".",
+                    suggested_fix=f"Review whether {a.supported_code} is the correct level.",
+                )
+            )
     return out

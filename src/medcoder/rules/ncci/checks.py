@@ -18,8 +18,14 @@ _KIND_LABEL = {"practitioner": "practitioner", "hospital_outpatient": "hospital 
 def _modifier_rules() -> tuple[frozenset[str], frozenset[str], ProcRange, frozenset[str], ProcRange, str]:
     meta, body = load_data("ncci_modifiers.yaml")
     allowed = frozenset(str(m) for key in ("anatomic", "global_surgery", "other") for m in body[key])
-    return (allowed, frozenset(str(m) for m in body["em_only"]), parse_proc_range(body["em_range"]),
-            frozenset(str(m) for m in body["lab_only"]), parse_proc_range(body["lab_range"]), meta.version)
+    return (
+        allowed,
+        frozenset(str(m) for m in body["em_only"]),
+        parse_proc_range(body["em_range"]),
+        frozenset(str(m) for m in body["lab_only"]),
+        parse_proc_range(body["lab_range"]),
+        meta.version,
+    )
 
 
 def bypass_modifier(line1: EncounterCode, line2: EncounterCode) -> str | None:
@@ -61,31 +67,51 @@ def check_ptp(encounter: Encounter, tables: NcciTables) -> list[Finding]:
                 pair = (edit.column1, edit.column2)
                 why = f" Rationale: {edit.rationale}." if edit.rationale else ""
                 if edit.modifier_indicator == 0:
-                    out.append(Finding(
-                        rule_id="NCCI.PTP", severity=Severity.ERROR, codes=pair, source=source, version=tables.version,
-                        message=f"{edit.column2} is a component of {edit.column1} and is not separately payable on the "
-                                f"same date; modifier indicator 0: no modifier bypasses this edit.{why}",
-                        suggested_fix=f"Remove {edit.column2}, or bill it only if it was a separate date of service.",
-                        details={"modifier_indicator": 0, "effective": str(edit.effective)}))
+                    out.append(
+                        Finding(
+                            rule_id="NCCI.PTP",
+                            severity=Severity.ERROR,
+                            codes=pair,
+                            source=source,
+                            version=tables.version,
+                            message=f"{edit.column2} is a component of {edit.column1} and is not separately payable on the "
+                            f"same date; modifier indicator 0: no modifier bypasses this edit.{why}",
+                            suggested_fix=f"Remove {edit.column2}, or bill it only if it was a separate date of service.",
+                            details={"modifier_indicator": 0, "effective": str(edit.effective)},
+                        )
+                    )
                     continue
                 mod = bypass_modifier(l1, l2)
                 if mod:
-                    out.append(Finding(
-                        rule_id="NCCI.PTP_BYPASSED", severity=Severity.INFO, codes=pair, source=source,
-                        version=tables.version,
-                        message=f"PTP edit {edit.column1}/{edit.column2} (modifier indicator 1) is bypassed by "
-                                f"modifier {mod}.{why}",
-                        suggested_fix=f"Keep modifier {mod} only if the record documents a distinct service "
-                                      "(separate site, encounter or practitioner).",
-                        details={"modifier_indicator": 1, "modifier": mod}))
+                    out.append(
+                        Finding(
+                            rule_id="NCCI.PTP_BYPASSED",
+                            severity=Severity.INFO,
+                            codes=pair,
+                            source=source,
+                            version=tables.version,
+                            message=f"PTP edit {edit.column1}/{edit.column2} (modifier indicator 1) is bypassed by "
+                            f"modifier {mod}.{why}",
+                            suggested_fix=f"Keep modifier {mod} only if the record documents a distinct service "
+                            "(separate site, encounter or practitioner).",
+                            details={"modifier_indicator": 1, "modifier": mod},
+                        )
+                    )
                 else:
-                    out.append(Finding(
-                        rule_id="NCCI.PTP", severity=Severity.ERROR, codes=pair, source=source, version=tables.version,
-                        message=f"{edit.column2} is bundled into {edit.column1} on the same date (modifier indicator 1: "
-                                f"an NCCI-associated modifier may bypass it when clinically appropriate).{why}",
-                        suggested_fix=f"If documented as distinct, append 59 or XE/XS/XP/XU (or an anatomic modifier) "
-                                      f"to {edit.column2}; otherwise remove {edit.column2}.",
-                        details={"modifier_indicator": 1, "effective": str(edit.effective)}))
+                    out.append(
+                        Finding(
+                            rule_id="NCCI.PTP",
+                            severity=Severity.ERROR,
+                            codes=pair,
+                            source=source,
+                            version=tables.version,
+                            message=f"{edit.column2} is bundled into {edit.column1} on the same date (modifier indicator 1: "
+                            f"an NCCI-associated modifier may bypass it when clinically appropriate).{why}",
+                            suggested_fix=f"If documented as distinct, append 59 or XE/XS/XP/XU (or an anatomic modifier) "
+                            f"to {edit.column2}; otherwise remove {edit.column2}.",
+                            details={"modifier_indicator": 1, "effective": str(edit.effective)},
+                        )
+                    )
     return out
 
 
@@ -111,13 +137,22 @@ def check_mue(encounter: Encounter, tables: NcciTables) -> list[Finding]:
 
 def _mue_finding(edit, units: int, scope: str, source: str, version: str) -> Finding:
     mai = f"MAI {edit.mai} ({MAI_MEANING[edit.mai]})" if edit.mai else "MAI not given in this table"
-    fix = ("MAI 2 is a policy limit: units above it are not payable even on appeal; correct the units."
-           if edit.mai == 2 else "Check the units; if more were medically necessary, document why (appeal possible).")
+    fix = (
+        "MAI 2 is a policy limit: units above it are not payable even on appeal; correct the units."
+        if edit.mai == 2
+        else "Check the units; if more were medically necessary, document why (appeal possible)."
+    )
     return Finding(
-        rule_id="NCCI.MUE", severity=Severity.ERROR, codes=(edit.code,), source=source, version=version,
+        rule_id="NCCI.MUE",
+        severity=Severity.ERROR,
+        codes=(edit.code,),
+        source=source,
+        version=version,
         message=f"{edit.code}: {units} units {scope} exceed the MUE of {edit.value}; {mai}."
-                + (f" Rationale: {edit.rationale}." if edit.rationale else ""),
-        suggested_fix=fix, details={"units": units, "mue": edit.value, "mai": edit.mai})
+        + (f" Rationale: {edit.rationale}." if edit.rationale else ""),
+        suggested_fix=fix,
+        details={"units": units, "mue": edit.value, "mai": edit.mai},
+    )
 
 
 def check_aoc(encounter: Encounter, tables: NcciTables) -> list[Finding]:
@@ -140,13 +175,23 @@ def check_aoc(encounter: Encounter, tables: NcciTables) -> list[Finding]:
             continue  # contractor decides which primaries are acceptable
         sev = Severity.ERROR if (etype == 1 or not others) else Severity.WARNING
         shown = ", ".join(listed[:8]) + (f" (and {len(listed) - 8} more)" if len(listed) > 8 else "")
-        out.append(Finding(
-            rule_id="NCCI.AOC", severity=sev, codes=(addon,), source="NCCI add-on code edits", version=tables.version,
-            message=f"Add-on code {addon} (type {etype}: {AOC_TYPE_MEANING[etype]}) is reported without "
-                    + ("any primary procedure." if not others else "one of its listed primary codes."),
-            suggested_fix=(f"Report it with its primary procedure ({shown})." if listed
-                           else "Report it with the primary procedure it supplements."),
-            details={"edit_type": etype, "primary_codes": listed}))
+        out.append(
+            Finding(
+                rule_id="NCCI.AOC",
+                severity=sev,
+                codes=(addon,),
+                source="NCCI add-on code edits",
+                version=tables.version,
+                message=f"Add-on code {addon} (type {etype}: {AOC_TYPE_MEANING[etype]}) is reported without "
+                + ("any primary procedure." if not others else "one of its listed primary codes."),
+                suggested_fix=(
+                    f"Report it with its primary procedure ({shown})."
+                    if listed
+                    else "Report it with the primary procedure it supplements."
+                ),
+                details={"edit_type": etype, "primary_codes": listed},
+            )
+        )
     return out
 
 

@@ -43,10 +43,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
-            if "\t" in line:
-                fields = line.split("\t")
-            else:
-                fields = next(csv.reader(io.StringIO(line)))
+            fields = line.split("\t") if "\t" in line else next(csv.reader(io.StringIO(line)))
             yield n, [f.strip() for f in fields]
 
 
@@ -64,7 +61,9 @@ def parse_cms_date(text: str, *, path: Path, line: int, field: str) -> dt.date |
             return dt.date.fromisoformat(t)
     except ValueError:
         pass
-    raise InputFormatError(f"{field}: {text!r} is not a date (expected YYYYMMDD, YYYYDDD or '*')", path=path, line=line)
+    raise InputFormatError(
+        f"{field}: {text!r} is not a date (expected YYYYMMDD, YYYYDDD or '*')", path=path, line=line
+    )
 
 
 def load_ptp(path: str | Path) -> list[PtpEdit]:
@@ -80,20 +79,30 @@ def load_ptp(path: str | Path) -> list[PtpEdit]:
         mod = f[5]
         if mod not in {"0", "1", "9"}:
             raise InputFormatError(f"Modifier indicator must be 0, 1 or 9, got {mod!r}", path=p, line=n)
-        out.append(PtpEdit(
-            column1=f[0].upper(), column2=f[1].upper(), pre_1996=f[2] == "*", effective=eff,
-            deletion=parse_cms_date(f[4], path=p, line=n, field="Deletion Date"),
-            modifier_indicator=int(mod), rationale=f[6] if len(f) > 6 else "",
-        ))
+        out.append(
+            PtpEdit(
+                column1=f[0].upper(),
+                column2=f[1].upper(),
+                pre_1996=f[2] == "*",
+                effective=eff,
+                deletion=parse_cms_date(f[4], path=p, line=n, field="Deletion Date"),
+                modifier_indicator=int(mod),
+                rationale=f[6] if len(f) > 6 else "",
+            )
+        )
     if not out:
-        raise InputFormatError("no PTP edit rows found (expected Column 1 and Column 2 HCPCS/CPT codes)", path=p)
+        raise InputFormatError(
+            "no PTP edit rows found (expected Column 1 and Column 2 HCPCS/CPT codes)", path=p
+        )
     return out
 
 
 def _mai(text: str, path: Path, line: int) -> int:
     m = re.match(r"^\s*([123])\b", text)
     if not m:
-        raise InputFormatError(f"MUE Adjudication Indicator must start with 1, 2 or 3, got {text!r}", path=path, line=line)
+        raise InputFormatError(
+            f"MUE Adjudication Indicator must start with 1, 2 or 3, got {text!r}", path=path, line=line
+        )
     return int(m.group(1))
 
 
@@ -114,7 +123,11 @@ def load_mue(path: str | Path) -> list[MueEdit]:
             value = int(f[1])
         except ValueError as e:
             raise InputFormatError(f"MUE value must be a whole number, got {f[1]!r}", path=p, line=n) from e
-        out.append(MueEdit(code=f[0].upper(), value=value, mai=_mai(f[2], p, n), rationale=f[3] if len(f) > 3 else ""))
+        out.append(
+            MueEdit(
+                code=f[0].upper(), value=value, mai=_mai(f[2], p, n), rationale=f[3] if len(f) > 3 else ""
+            )
+        )
     if not seen_header:
         raise InputFormatError("no 'HCPCS/CPT Code' header row found", path=p)
     return out
@@ -129,7 +142,14 @@ def load_mue_json_subset(path: str | Path) -> list[MueEdit]:
     out = []
     for code, row in raw.items():
         try:
-            out.append(MueEdit(code=code.upper(), value=int(row["limit"]), mai=None, rationale=str(row.get("rationale", ""))))
+            out.append(
+                MueEdit(
+                    code=code.upper(),
+                    value=int(row["limit"]),
+                    mai=None,
+                    rationale=str(row.get("rationale", "")),
+                )
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise InputFormatError(f"code {code}: expected {{'limit': int}}, got {row!r}", path=p) from e
     return out
@@ -157,13 +177,15 @@ def load_aoc(path: str | Path) -> list[AocEdit]:
     for n, f in _rows(p):
         if cols is None:
             names = [_norm(h) for h in f]
-            found = {k: next((i for i, h in enumerate(names) if any(h.startswith(a) for a in alts)), -1)
-                     for k, alts in _AOC_FIELDS.items()}
+            found = {
+                k: next((i for i, h in enumerate(names) if any(h.startswith(a) for a in alts)), -1)
+                for k, alts in _AOC_FIELDS.items()
+            }
             if found["primary"] >= 0 and found["addon"] >= 0 and found["type"] >= 0:
                 cols = found
             continue
 
-        def get(key: str, f: list[str] = f) -> str:
+        def get(key: str, f: list[str] = f, cols: dict[str, int] = cols) -> str:
             i = cols[key]
             return f[i] if 0 <= i < len(f) else ""
 
@@ -173,12 +195,18 @@ def load_aoc(path: str | Path) -> list[AocEdit]:
         etype = get("type")
         if etype not in {"1", "2", "3"}:
             raise InputFormatError(f"AOC Edit Type must be 1, 2 or 3, got {etype!r}", path=p, line=n)
-        out.append(AocEdit(
-            addon=addon, primary=get("primary").upper(), edit_type=int(etype),
-            effective=parse_cms_date(get("edit_eff"), path=p, line=n, field="AOC edit effective date"),
-            deletion=parse_cms_date(get("edit_del"), path=p, line=n, field="AOC edit deletion date"),
-            notes=get("notes"),
-        ))
+        out.append(
+            AocEdit(
+                addon=addon,
+                primary=get("primary").upper(),
+                edit_type=int(etype),
+                effective=parse_cms_date(get("edit_eff"), path=p, line=n, field="AOC edit effective date"),
+                deletion=parse_cms_date(get("edit_del"), path=p, line=n, field="AOC edit deletion date"),
+                notes=get("notes"),
+            )
+        )
     if cols is None:
-        raise InputFormatError("no header with 'Primary Code', 'Add-on Code' and 'AOC Edit Type' found", path=p)
+        raise InputFormatError(
+            "no header with 'Primary Code', 'Add-on Code' and 'AOC Edit Type' found", path=p
+        )
     return out

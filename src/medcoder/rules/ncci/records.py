@@ -60,7 +60,9 @@ class AocEdit:
     notes: str = ""
 
     def active_on(self, day: dt.date) -> bool:
-        return (self.effective is None or self.effective <= day) and (self.deletion is None or day < self.deletion)
+        return (self.effective is None or self.effective <= day) and (
+            self.deletion is None or day < self.deletion
+        )
 
 
 class PtpIndex:

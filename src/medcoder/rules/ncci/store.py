@@ -95,8 +95,15 @@ def load_quarter(root: str | Path, quarter: str) -> NcciTables:
         if f.exists():
             df = pd.read_parquet(f)
             tables.ptp[kind] = PtpIndex(
-                PtpEdit(r.column1, r.column2, bool(r.pre_1996), _date(r.effective), _date(r.deletion),
-                        int(r.modifier_indicator), r.rationale)
+                PtpEdit(
+                    r.column1,
+                    r.column2,
+                    bool(r.pre_1996),
+                    _date(r.effective),
+                    _date(r.deletion),
+                    int(r.modifier_indicator),
+                    r.rationale,
+                )
                 for r in df.itertuples(index=False)
             )
         f = folder / f"mue_{kind}.parquet"

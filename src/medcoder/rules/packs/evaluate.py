@@ -48,16 +48,25 @@ def _coverage(pack: Pack, rule: CoverageRule, encounter: Encounter) -> list[Find
         return []
     non_covered = _in_icd(dx, rule.non_covered_diagnoses)
     h = pack.pack
-    why = (f"the diagnoses reported ({', '.join(non_covered)}) are listed as not covered"
-           if non_covered else "no reported diagnosis is on the covered list")
-    return [Finding(
-        rule_id=f"MN.{rule.id}", severity=Severity.ERROR, codes=tuple(dict.fromkeys(procs)) + tuple(dx),
-        message=(rule.message + " " if rule.message else "")
-        + f"{', '.join(dict.fromkeys(procs))}: {why} ({h.title}).",
-        suggested_fix="Report the documented diagnosis that supports the test if there is one; otherwise obtain "
-                      "an Advance Beneficiary Notice (modifier GA) or expect a denial.",
-        source=f"{h.source} [{h.id}]" + (f", {h.contractor}" if h.contractor else ""), version=h.version,
-        details={"covered_diagnoses": rule.covered_diagnoses})]
+    why = (
+        f"the diagnoses reported ({', '.join(non_covered)}) are listed as not covered"
+        if non_covered
+        else "no reported diagnosis is on the covered list"
+    )
+    return [
+        Finding(
+            rule_id=f"MN.{rule.id}",
+            severity=Severity.ERROR,
+            codes=tuple(dict.fromkeys(procs)) + tuple(dx),
+            message=(rule.message + " " if rule.message else "")
+            + f"{', '.join(dict.fromkeys(procs))}: {why} ({h.title}).",
+            suggested_fix="Report the documented diagnosis that supports the test if there is one; otherwise obtain "
+            "an Advance Beneficiary Notice (modifier GA) or expect a denial.",
+            source=f"{h.source} [{h.id}]" + (f", {h.contractor}" if h.contractor else ""),
+            version=h.version,
+            details={"covered_diagnoses": rule.covered_diagnoses},
+        )
+    ]
 
 
 def _lines(cond: Conditions, encounter: Encounter) -> list[EncounterCode]:
@@ -82,13 +91,19 @@ def conditions_hold(cond: Conditions, encounter: Encounter) -> bool:
     ]
     if cond.age is not None:
         age = encounter.patient.age
-        checks.append(age is not None and (cond.age.min is None or age >= cond.age.min)
-                      and (cond.age.max is None or age <= cond.age.max))
+        checks.append(
+            age is not None
+            and (cond.age.min is None or age >= cond.age.min)
+            and (cond.age.max is None or age <= cond.age.max)
+        )
     if cond.frequency is not None:
         codes = {p.code for p in lines}
         start = encounter.date_of_service - dt.timedelta(days=cond.frequency.days - 1)
-        prior = sum(1 for s in encounter.prior_services
-                    if s.code in codes and start <= s.date <= encounter.date_of_service)
+        prior = sum(
+            1
+            for s in encounter.prior_services
+            if s.code in codes and start <= s.date <= encounter.date_of_service
+        )
         checks.append(prior + len(lines) > cond.frequency.max)
     return all(checks)
 
@@ -98,8 +113,17 @@ def _payer_rule(pack: Pack, rule: PayerRule, encounter: Encounter) -> list[Findi
         return []
     h = pack.pack
     codes = tuple(p.code for p in _lines(rule.when, encounter)) or tuple(_dx(encounter))
-    return [Finding(rule_id=f"PAYER.{rule.id}", severity=ACTION_SEVERITY[rule.action], codes=codes,
-                    message=rule.message, suggested_fix=rule.fix, source=f"{h.source} [{h.id}]", version=h.version)]
+    return [
+        Finding(
+            rule_id=f"PAYER.{rule.id}",
+            severity=ACTION_SEVERITY[rule.action],
+            codes=codes,
+            message=rule.message,
+            suggested_fix=rule.fix,
+            source=f"{h.source} [{h.id}]",
+            version=h.version,
+        )
+    ]
 
 
 def check_packs(encounter: Encounter, packs: list[Pack]) -> list[Finding]:

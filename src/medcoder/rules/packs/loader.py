@@ -32,9 +32,13 @@ def parse_pack(text: str, where: str) -> Pack:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
-        raise InputFormatError(f"invalid YAML: {e}", path=where, line=None if line is None else line + 1) from e
+        raise InputFormatError(
+            f"invalid YAML: {e}", path=where, line=None if line is None else line + 1
+        ) from e
     if not isinstance(raw, dict):
-        raise InputFormatError("a pack must be a YAML mapping with 'pack' and 'coverage' or 'rules'", path=where)
+        raise InputFormatError(
+            "a pack must be a YAML mapping with 'pack' and 'coverage' or 'rules'", path=where
+        )
     try:
         return Pack.model_validate(raw)
     except ValidationError as e:

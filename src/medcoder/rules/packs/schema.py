@@ -48,12 +48,16 @@ class PackHeader(BaseModel):
     effective_from: dt.date
     effective_to: dt.date | None = None
     contractor: str | None = None
-    payers: list[str] = Field(default_factory=list, description="Payer ids it applies to; empty = every payer.")
+    payers: list[str] = Field(
+        default_factory=list, description="Payer ids it applies to; empty = every payer."
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> PackHeader:
         if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError(f"effective_to {self.effective_to} is before effective_from {self.effective_from}")
+            raise ValueError(
+                f"effective_to {self.effective_to} is before effective_from {self.effective_from}"
+            )
         return self
 
 

@@ -1,0 +1,137 @@
+"""Baseline coders behind the ``Coder`` protocol: most-frequent codes and TF-IDF + logistic regression.
+
+They set the floor a neural coder must beat (see ../shared/EVALUATION.md) and run in the same
+benchmark harness. Settings are chosen on the dev split by CodiEsp MAP (ranked top
+``map_depth`` codes per document, the official denominator), never on test.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from medcoder.data.records import CodeSystem, Document
+from medcoder.models.base import LabelSpace
+
+log = logging.getLogger(__name__)
+
+
+def dev_map(docs: Sequence[Document], scores: np.ndarray, space: LabelSpace, depth: int = 50) -> float:
+    """CodiEsp MAP (official denominator, no code-list filter) of ``scores`` on ``docs``.
+
+    Gold codes are those of the systems present in ``space``; used to pick settings on dev.
+    """
+    from medcoder.evaluation.codiesp_map import codiesp_map, ranked_codes
+
+    systems = {lab.system for lab in space.labels}
+    gold = {d.id: [cl.code for cl in d.labels if cl.system in systems] for d in docs}
+    ranked = ranked_codes([d.id for d in docs], scores, [lab.code for lab in space.labels], top_k=depth)
+    return codiesp_map(gold, ranked).official
+
+
+class MostFrequentCoder:
+    """Scores every document with the training frequency of each code (the weakest sensible floor)."""
+
+    name = "most_frequent"
+
+    def __init__(self, systems: Sequence[CodeSystem] | None = None) -> None:
+        self.systems = tuple(systems) if systems else None
+        self.label_space = LabelSpace([])
+        self._prior = np.zeros(0, dtype=np.float32)
+        self.fit_stats: dict[str, float] = {}
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document]) -> None:
+        """Count, for each code, the share of training documents that carry it (dev is not used)."""
+        if not train:
+            raise ValueError("MostFrequentCoder.fit needs at least one training document")
+        self.label_space = LabelSpace.from_documents(train, self.systems)
+        self._prior = self.label_space.encode(train).mean(axis=0)
+
+    def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
+        return np.tile(self._prior, (len(docs), 1))
+
+
+@dataclass(frozen=True)
+class TfidfLRConfig:
+    """TF-IDF word n-grams + one-vs-rest logistic regression; ``c_grid`` values are tried on dev."""
+
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 2
+    max_df: float = 0.9
+    sublinear_tf: bool = True
+    max_features: int | None = None
+    c_grid: tuple[float, ...] = (10.0,)
+    class_weight: str | None = None
+    map_depth: int = 50
+    systems: tuple[CodeSystem, ...] | None = None
+    n_jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.c_grid or any(c <= 0 for c in self.c_grid):
+            raise ValueError(f"c_grid must hold positive values, got {self.c_grid}")
+
+
+class TfidfLogRegCoder:
+    """TF-IDF (word 1-2 grams by default) + one logistic regression per code seen in training.
+
+    ``fit`` trains one model per value of ``config.c_grid`` and keeps the one with the best dev
+    CodiEsp MAP; ``fit_stats`` records the dev MAP of each value.
+    """
+
+    name = "tfidf_lr"
+
+    def __init__(self, config: TfidfLRConfig | None = None) -> None:
+        self.config = config or TfidfLRConfig()
+        self.label_space = LabelSpace([])
+        self._vectorizer = None
+        self._model = None
+        self.fit_stats: dict[str, float] = {}
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        c = self.config
+        self.label_space = LabelSpace.from_documents(train, c.systems)
+        if len(self.label_space) == 0:
+            raise ValueError("TfidfLogRegCoder.fit: the training documents carry no codes of the chosen systems")
+        y = self.label_space.encode(train).astype(np.int8)
+        self._vectorizer = TfidfVectorizer(
+            ngram_range=c.ngram_range,
+            min_df=min(c.min_df, len(train)),
+            max_df=c.max_df if len(train) > 10 else 1.0,
+            sublinear_tf=c.sublinear_tf,
+            max_features=c.max_features,
+            dtype=np.float32,
+        )
+        x = self._vectorizer.fit_transform([d.text for d in train])
+        x_dev = self._vectorizer.transform([d.text for d in dev]) if dev else None
+        best = -1.0
+        for value in c.c_grid:
+            t0 = time.perf_counter()
+            lr = LogisticRegression(C=value, solver="liblinear", class_weight=c.class_weight)
+            model = OneVsRestClassifier(lr, n_jobs=c.n_jobs).fit(x, y)
+            score = dev_map(dev, model.predict_proba(x_dev), self.label_space, c.map_depth) if dev else 0.0
+            self.fit_stats[f"dev_map_C={value:g}"] = score
+            log.info("tfidf_lr C=%g: dev MAP %.4f (%.1f s)", value, score, time.perf_counter() - t0)
+            if score > best:
+                best, self._model = score, model
+                self.fit_stats["C"] = value
+        self.fit_stats["dev_map"] = best
+        self.fit_stats["n_features"] = float(x.shape[1])
+
+    def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
+        if self._model is None or self._vectorizer is None:
+            raise RuntimeError("TfidfLogRegCoder.predict_scores called before fit")
+        if not docs:
+            return np.zeros((0, len(self.label_space)), dtype=np.float32)
+        x = self._vectorizer.transform([d.text for d in docs])
+        proba = np.asarray(self._model.predict_proba(x), dtype=np.float32)
+        if proba.shape[1] != len(self.label_space):  # one label: sklearn returns [P(0), P(1)]
+            proba = proba[:, -len(self.label_space) :]
+        return proba
