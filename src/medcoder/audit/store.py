@@ -68,11 +68,12 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     power cut; ``"NORMAL"`` is about 100x faster on slow disks but may lose the last commits on a
     power cut (never on a process crash), and the chain stays consistent either way.
     """
+    # hide_parameters: database errors (and their tracebacks in logs) never quote bound values.
     if sqlite_synchronous not in ("FULL", "NORMAL"):
         raise ValueError(f"sqlite_synchronous must be FULL or NORMAL, got {sqlite_synchronous!r}")
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _configure(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +89,7 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
             conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager

@@ -262,6 +262,42 @@ def synth(
     typer.echo(f"wrote {len(docs)} documents to {out}")
 
 
+def _parse_fractions(text: str) -> dict[str, float]:
+    """Parse ``train=0.7,dev=0.1,cal=0.1,test=0.1`` into an ordered dict of split fractions."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected NAME=FRACTION pairs, got {part!r}", param_hint="--fractions")
+    return out
+
+
+@app.command("prepare")
+def prepare(
+    n: int = typer.Option(SYNTH_DEFAULT_N, "--n", min=10, help="Number of synthetic documents."),
+    seed: int = typer.Option(SYNTH_DEFAULT_SEED, "--seed", help="Corpus and split seed."),
+    fractions: str = typer.Option(
+        "train=0.7,dev=0.1,cal=0.1,test=0.1",
+        "--fractions",
+        help="Split fractions; `cal` is held out for calibration and routing (never trained on).",
+    ),
+    out_dir: Path = typer.Option(Path("data/synthetic"), "--out-dir", help="Folder for <split>.jsonl files."),
+) -> None:
+    """Generate the synthetic corpus and write deterministic splits (the DVC `prepare` stage)."""
+    from medcoder.data.io import write_documents
+    from medcoder.data.splits import split_documents
+    from medcoder.data.synth import generate_corpus
+
+    splits = split_documents(generate_corpus(n=n, seed=seed), _parse_fractions(fractions), seed=seed)
+    for name, docs in splits.items():
+        path = write_documents(docs, out_dir / f"{name}.jsonl")
+        typer.echo(f"wrote {len(docs)} documents to {path}")
+
+
 def register(root: typer.Typer) -> None:
     """Add the ``data`` sub-command group to the root medcoder command."""
     root.add_typer(app, name="data")

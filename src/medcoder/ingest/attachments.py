@@ -14,7 +14,13 @@ from medcoder.errors import InputFormatError
 from medcoder.ingest.text import content_type_parts, decode_bytes, html_to_text, normalise_whitespace
 
 MAX_ATTACHMENT_BYTES = 20_000_000
-XML_TYPES = {"application/xml", "text/xml", "application/hl7-v3+xml", "application/cda+xml", "application/hl7-cda+xml"}
+XML_TYPES = {
+    "application/xml",
+    "text/xml",
+    "application/hl7-v3+xml",
+    "application/cda+xml",
+    "application/hl7-cda+xml",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,9 @@ def decode_attachment(
 ) -> DecodedText:
     """Decode attachment bytes to plain text according to ``content_type``."""
     if len(data) > max_bytes:
-        raise InputFormatError(f"attachment is {len(data)} bytes, over the {max_bytes} byte limit", path=where)
+        raise InputFormatError(
+            f"attachment is {len(data)} bytes, over the {max_bytes} byte limit", path=where
+        )
     if not data:
         raise InputFormatError("attachment is empty", path=where)
     main, params = content_type_parts(content_type)

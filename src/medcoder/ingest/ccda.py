@@ -138,7 +138,9 @@ def _reference_id(el: etree._Element) -> str | None:
     return None
 
 
-def _hints(found: list[tuple[etree._Element, str]], ids: dict[str, tuple[int, int]], text: str) -> tuple[CodeLabel, ...]:
+def _hints(
+    found: list[tuple[etree._Element, str]], ids: dict[str, tuple[int, int]], text: str
+) -> tuple[CodeLabel, ...]:
     out: dict[tuple[str, str], CodeLabel] = {}
     for el, oid in found:
         system, code = C.CODE_SYSTEM_OIDS[oid], el.get("code").strip()
@@ -187,7 +189,9 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
     root, recovered = load_xml(data, where=where)
     kind = local(root)
     if kind not in {"ClinicalDocument", "section"}:
-        raise InputFormatError(f"root element <{kind}> is neither a ClinicalDocument nor a section", path=where)
+        raise InputFormatError(
+            f"root element <{kind}> is neither a ClinicalDocument nor a section", path=where
+        )
     out, sections, found = TextBuilder(), [], []
     if kind == "section":
         _write_section(root, out, sections, found)
@@ -198,15 +202,25 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
         return IngestedDocument(doc, recovered=recovered)
 
     doc_id_el = _first(root, "{*}id")
-    native_id = "^".join(x for x in (doc_id_el.get("root"), doc_id_el.get("extension")) if x) if doc_id_el is not None else None
+    native_id = (
+        "^".join(x for x in (doc_id_el.get("root"), doc_id_el.get("extension")) if x)
+        if doc_id_el is not None
+        else None
+    )
     code_el = _first(root, "{*}code")
     loinc = code_el.get("code") if code_el is not None else None
     doc_type = C.DOC_TYPES.get(loinc or "", "note")
     pr = _first(root, "{*}recordTarget/{*}patientRole")
     pat = _first(pr, "{*}patient")
-    birth = _ts_date(_first(pat, "{*}birthTime").get("value")) if _first(pat, "{*}birthTime") is not None else None
+    birth = (
+        _ts_date(_first(pat, "{*}birthTime").get("value"))
+        if _first(pat, "{*}birthTime") is not None
+        else None
+    )
     gender_el = _first(pat, "{*}administrativeGenderCode")
-    sex = {"F": Sex.FEMALE, "M": Sex.MALE}.get(gender_el.get("code") if gender_el is not None else "", Sex.UNKNOWN)
+    sex = {"F": Sex.FEMALE, "M": Sex.MALE}.get(
+        gender_el.get("code") if gender_el is not None else "", Sex.UNKNOWN
+    )
     pid = _first(pr, "{*}id")
     enc = _first(root, "{*}componentOf/{*}encompassingEncounter")
     enc_date = None
@@ -214,7 +228,9 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
     if enc is not None:
         eff = _first(enc, "{*}effectiveTime")
         if eff is not None:
-            enc_date = _ts_date(eff.get("value")) or _ts_date((_first(eff, "{*}low") if len(eff) else eff).get("value"))
+            enc_date = _ts_date(eff.get("value")) or _ts_date(
+                (_first(eff, "{*}low") if len(eff) else eff).get("value")
+            )
         ecode = _first(enc, "{*}code")
         if ecode is not None:
             setting = C.ACT_ENCOUNTER.get(ecode.get("code") or "", Setting.UNKNOWN)
@@ -224,7 +240,11 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
                 found.append((ecode, ecode.get("codeSystem")))
     if setting is Setting.UNKNOWN and doc_type in {"discharge_summary", "transfer_summary"}:
         setting = Setting.INPATIENT
-    doc_date = _ts_date(_first(root, "{*}effectiveTime").get("value")) if _first(root, "{*}effectiveTime") is not None else None
+    doc_date = (
+        _ts_date(_first(root, "{*}effectiveTime").get("value"))
+        if _first(root, "{*}effectiveTime") is not None
+        else None
+    )
     sig = _first(root, "{*}legalAuthenticator/{*}signatureCode")
     signed = sig is not None and sig.get("code") == "S"
 
@@ -257,8 +277,12 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
         doc,
         status="final" if signed else None,
         signed=signed,
-        patient_id=("^".join(x for x in (pid.get("root"), pid.get("extension")) if x) or None) if pid is not None else None,
-        encounter_id=(_first(enc, "{*}id").get("extension") or _first(enc, "{*}id").get("root")) if _first(enc, "{*}id") is not None else None,
+        patient_id=("^".join(x for x in (pid.get("root"), pid.get("extension")) if x) or None)
+        if pid is not None
+        else None,
+        encounter_id=(_first(enc, "{*}id").get("extension") or _first(enc, "{*}id").get("root"))
+        if _first(enc, "{*}id") is not None
+        else None,
         patient_matched=pid is not None and birth is not None,
         encounter_matched=enc is not None,
         recovered=recovered,

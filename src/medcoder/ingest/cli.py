@@ -18,10 +18,16 @@ group = typer.Typer(help="Clinical document intake: FHIR R4, C-CDA, HL7 v2, PDF/
                     no_args_is_help=True)  # fmt: skip
 
 OUT = typer.Option(None, "--out", help="Write ready documents here (.jsonl, .csv or .parquet).")
-REPORT = typer.Option(None, "--report", help="Write the full report (held and rejected, with reasons) as JSON.")
-SEND = typer.Option(None, "--send-to", help="POST each ready document (dataset JSON shape) to this coding-service URL.")
+REPORT = typer.Option(
+    None, "--report", help="Write the full report (held and rejected, with reasons) as JSON."
+)
+SEND = typer.Option(
+    None, "--send-to", help="POST each ready document (dataset JSON shape) to this coding-service URL."
+)
 ALL = typer.Option(False, "--include-held", help="Also write held-back documents to --out.")
-MEDSPACY = typer.Option(False, "--medspacy-sections", help="Detect sections in plain text with medspacy (slower).")
+MEDSPACY = typer.Option(
+    False, "--medspacy-sections", help="Detect sections in plain text with medspacy (slower)."
+)
 
 
 def _sectionizer(medspacy: bool):  # noqa: ANN202
@@ -30,7 +36,9 @@ def _sectionizer(medspacy: bool):  # noqa: ANN202
     return medspacy_sections if medspacy else rule_sections
 
 
-def _finish(report: object, out: Path | None, report_path: Path | None, send_to: str | None, include_held: bool) -> None:
+def _finish(
+    report: object, out: Path | None, report_path: Path | None, send_to: str | None, include_held: bool
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -75,14 +83,23 @@ def report_to_dict(report: object) -> dict:
     return {
         "summary": report.summary(),
         "ready": [d.document.id for d in report.ready],
-        "held": [{"id": d.document.id, "source_id": d.document.source_id,
-                  "findings": [{"check": f.check, "severity": f.severity, "reason": f.reason} for f in fs]}
-                 for d, fs in report.held],  # fmt: skip
-        "rejected": [{"source": r.source, "source_id": r.source_id, "reason": r.reason} for r in report.rejected],
+        "held": [
+            {
+                "id": d.document.id,
+                "source_id": d.document.source_id,
+                "findings": [{"check": f.check, "severity": f.severity, "reason": f.reason} for f in fs],
+            }
+            for d, fs in report.held
+        ],  # fmt: skip
+        "rejected": [
+            {"source": r.source, "source_id": r.source_id, "reason": r.reason} for r in report.rejected
+        ],
     }
 
 
-def _files(paths: list[Path], out: Path | None, report: Path | None, send_to: str | None, held: bool, ms: bool) -> None:
+def _files(
+    paths: list[Path], out: Path | None, report: Path | None, send_to: str | None, held: bool, ms: bool
+) -> None:
     from medcoder.ingest.batch import ingest_paths
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -122,7 +139,9 @@ def directory(paths: list[Path], out: Path | None = OUT, report: Path | None = R
 @group.command("fhir")
 def fhir(
     base_url: str = typer.Option(..., "--base-url", help="FHIR R4 base URL."),
-    since: dt.datetime | None = typer.Option(None, "--since", formats=["%Y-%m-%d"], help="Documents dated on/after."),
+    since: dt.datetime | None = typer.Option(
+        None, "--since", formats=["%Y-%m-%d"], help="Documents dated on/after."
+    ),
     patient: str | None = typer.Option(None, "--patient", help="Patient id or reference."),
     encounter: str | None = typer.Option(None, "--encounter", help="Encounter id or reference."),
     any_doc_status: bool = typer.Option(False, "--any-doc-status", help="Do not require docStatus=final."),

@@ -102,9 +102,13 @@ class FhirClient:
             if attempt + 1 < self.retry.max_attempts:
                 self.retries += 1
                 delay = self.retry.delay(attempt, retry_after)
-                log.info("FHIR %s %s: %s, retry %d in %.2fs", method, urlsplit(url).path, last, attempt + 1, delay)
+                log.info(
+                    "FHIR %s %s: %s, retry %d in %.2fs", method, urlsplit(url).path, last, attempt + 1, delay
+                )
                 self._sleep(delay)
-        raise FhirServerError(f"{method} {urlsplit(self._url(url)).path} failed after {self.retry.max_attempts} attempts ({last})")
+        raise FhirServerError(
+            f"{method} {urlsplit(self._url(url)).path} failed after {self.retry.max_attempts} attempts ({last})"
+        )
 
     def _json(self, resp: httpx.Response, what: str) -> dict:
         if resp.status_code >= 400:
@@ -117,7 +121,9 @@ class FhirClient:
     def read(self, reference: str) -> dict:
         """Read ``Type/id`` (cached for the client's lifetime)."""
         if reference not in self._cache:
-            self._cache[reference] = self._json(self.request("GET", reference), f"read {reference.split('/')[0]}")
+            self._cache[reference] = self._json(
+                self.request("GET", reference), f"read {reference.split('/')[0]}"
+            )
         return self._cache[reference]
 
     def search(self, resource_type: str, params: dict[str, str]) -> Iterator[dict]:
@@ -132,7 +138,9 @@ class FhirClient:
             for entry in bundle.get("entry") or []:
                 if (entry.get("search") or {}).get("mode", "match") == "match" and entry.get("resource"):
                     yield entry["resource"]
-            nxt = next((link["url"] for link in bundle.get("link") or [] if link.get("relation") == "next"), None)
+            nxt = next(
+                (link["url"] for link in bundle.get("link") or [] if link.get("relation") == "next"), None
+            )
             if nxt and urlsplit(urljoin(url, nxt))[:2] != origin:
                 raise FhirServerError("next link points to another host; refusing to send credentials there")
             url, query = (urljoin(url, nxt) if nxt else None), None
@@ -177,7 +185,9 @@ class FhirClient:
         if resp.status_code >= 400:
             raise InputFormatError(f"attachment fetch failed: HTTP {resp.status_code}")
         if len(resp.content) > self.max_attachment_bytes:
-            raise InputFormatError(f"attachment is {len(resp.content)} bytes, over the {self.max_attachment_bytes} byte limit")
+            raise InputFormatError(
+                f"attachment is {len(resp.content)} bytes, over the {self.max_attachment_bytes} byte limit"
+            )
         ctype = resp.headers.get("content-type", "")
         if "json" in ctype:
             import base64
@@ -188,14 +198,18 @@ class FhirClient:
             return base64.b64decode(body["data"]), body.get("contentType")
         return resp.content, ctype or None
 
-    def documents(self, *, sectionizer: Sectionizer | None = None, **search: object) -> Iterator[IngestedDocument | Rejection]:
+    def documents(
+        self, *, sectionizer: Sectionizer | None = None, **search: object
+    ) -> Iterator[IngestedDocument | Rejection]:
         """Search DocumentReferences and turn each into a document (or a rejection with its reason)."""
         for res in self.search_document_references(**search):  # type: ignore[arg-type]
             rid = f"DocumentReference/{res.get('id')}"
             try:
                 subject_ref = (res.get("subject") or {}).get("reference")
                 encs = (res.get("context") or {}).get("encounter") or []
-                patient = self.read(subject_ref) if subject_ref and subject_ref.startswith("Patient/") else None
+                patient = (
+                    self.read(subject_ref) if subject_ref and subject_ref.startswith("Patient/") else None
+                )
                 enc_ref = encs[0].get("reference") if encs else None
                 encounter = self.read(enc_ref) if enc_ref and enc_ref.startswith("Encounter/") else None
                 yield document_from_docref(res, patient=patient, encounter=encounter, fetch=self.fetch_binary,
@@ -203,4 +217,7 @@ class FhirClient:
             except (InputFormatError, FhirServerError) as e:
                 yield Rejection(self.base_url, getattr(e, "problem", str(e)), rid)
         if self.skipped_doc_status:
-            log.info("skipped %d DocumentReferences whose docStatus is not the one asked for", self.skipped_doc_status)
+            log.info(
+                "skipped %d DocumentReferences whose docStatus is not the one asked for",
+                self.skipped_doc_status,
+            )

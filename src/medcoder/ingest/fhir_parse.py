@@ -134,7 +134,9 @@ def document_from_docref(
                 data, ctype = att.data, att.contentType
             elif att.url:
                 if fetch is None:
-                    raise InputFormatError(f"attachment is only a URL ({att.url}) and no FHIR client was given to fetch it")
+                    raise InputFormatError(
+                        f"attachment is only a URL ({att.url}) and no FHIR client was given to fetch it"
+                    )
                 data, served_type = fetch(att.url)
                 ctype = att.contentType or served_type
             else:
@@ -239,7 +241,9 @@ class BundleIndex:
     def fetch_binary(self, url: str) -> tuple[bytes, str | None]:
         res = self.get(url)
         if res is None or res.get("resourceType") != "Binary":
-            raise InputFormatError(f"attachment URL {url} is not a Binary in this bundle and no FHIR client was given")
+            raise InputFormatError(
+                f"attachment URL {url} is not a Binary in this bundle and no FHIR client was given"
+            )
         binary = validate(res)
         if binary.data is None:
             raise InputFormatError(f"Binary {url} has no data")
@@ -247,7 +251,11 @@ class BundleIndex:
 
 
 def parse_fhir_resource(
-    resource: dict, *, where: str | None = None, sectionizer: Sectionizer | None = None, fetch: Fetch | None = None
+    resource: dict,
+    *,
+    where: str | None = None,
+    sectionizer: Sectionizer | None = None,
+    fetch: Fetch | None = None,
 ) -> list[IngestedDocument | Rejection]:
     """Every document in a FHIR JSON resource (a Bundle yields one result per DocumentReference).
 
@@ -264,7 +272,9 @@ def parse_fhir_resource(
     if rtype == "Composition":
         return [_safe_composition(resource, None, where)]
     if rtype != "Bundle":
-        reason = f"resource type {rtype} carries no clinical document" if rtype else "JSON has no resourceType"
+        reason = (
+            f"resource type {rtype} carries no clinical document" if rtype else "JSON has no resourceType"
+        )
         return [Rejection(src, reason, f"{rtype}/{resource.get('id')}" if rtype else None)]
     index = BundleIndex(resource)
     out: list[IngestedDocument | Rejection] = []
@@ -288,7 +298,9 @@ def parse_fhir_resource(
     return out
 
 
-def _safe_composition(res: dict, index: BundleIndex | None, where: str | None) -> IngestedDocument | Rejection:
+def _safe_composition(
+    res: dict, index: BundleIndex | None, where: str | None
+) -> IngestedDocument | Rejection:
     try:
         subject = index.get((res.get("subject") or {}).get("reference")) if index else None
         encounter = index.get((res.get("encounter") or {}).get("reference")) if index else None

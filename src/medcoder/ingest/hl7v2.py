@@ -22,10 +22,22 @@ from medcoder.ingest.text import normalise_whitespace
 log = logging.getLogger(__name__)
 
 TEXT_TYPES = {"TX", "FT", "ST"}
-PATIENT_CLASS = {"I": Setting.INPATIENT, "O": Setting.OUTPATIENT, "E": Setting.EMERGENCY, "P": Setting.OUTPATIENT}
+PATIENT_CLASS = {
+    "I": Setting.INPATIENT,
+    "O": Setting.OUTPATIENT,
+    "E": Setting.EMERGENCY,
+    "P": Setting.OUTPATIENT,
+}
 TXA_STATUS = {"AU": "final", "LA": "final", "DO": "preliminary", "PA": "preliminary", "IP": "preliminary",
               "IN": "preliminary", "DI": "preliminary"}  # fmt: skip
-OBR_STATUS = {"F": "final", "C": "amended", "P": "preliminary", "R": "preliminary", "I": "preliminary", "X": "entered-in-error"}
+OBR_STATUS = {
+    "F": "final",
+    "C": "amended",
+    "P": "preliminary",
+    "R": "preliminary",
+    "I": "preliminary",
+    "X": "entered-in-error",
+}
 SUPPORTED = {("MDM", "T02"), ("MDM", "T04"), ("MDM", "T06"), ("MDM", "T08"), ("ORU", "R01")}
 
 
@@ -82,7 +94,9 @@ def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
     mtype = _field(msh, 9)
     kind = (_component(mtype, 0), _component(mtype, 1))
     if kind not in SUPPORTED:
-        raise InputFormatError(f"HL7 v2 message type {'^'.join(kind)} is not a document (need MDM^T02 or ORU^R01)", path=where)
+        raise InputFormatError(
+            f"HL7 v2 message type {'^'.join(kind)} is not a document (need MDM^T02 or ORU^R01)", path=where
+        )
     control_id = _field(msh, 10)
     lines: list[str] = []
     obx_status: set[str] = set()
@@ -109,7 +123,11 @@ def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
         status, signed = TXA_STATUS.get(completion), completion in {"AU", "LA"}
         native = _component(_field(txa, 12), 0) or control_id
     else:
-        doc_type = (_component(_field(obr, 4), 1) or _component(_field(obr, 4), 0) or "result") if obr is not None else "result"
+        doc_type = (
+            (_component(_field(obr, 4), 1) or _component(_field(obr, 4), 0) or "result")
+            if obr is not None
+            else "result"
+        )
         when = (_date(_field(obr, 7)) if obr is not None else None) or _date(_field(msh, 7))
         result_status = _field(obr, 25) if obr is not None else ""
         status = OBR_STATUS.get(result_status or (obx_status.pop() if len(obx_status) == 1 else ""))

@@ -42,7 +42,9 @@ def ocr_image(image: object, *, lang: str = "eng") -> OcrResult:
     try:
         data = pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractNotFoundError as e:
-        raise InputFormatError("scanned page needs OCR but tesseract is not installed (apt-get install tesseract-ocr)") from e
+        raise InputFormatError(
+            "scanned page needs OCR but tesseract is not installed (apt-get install tesseract-ocr)"
+        ) from e
     lines: dict[tuple[int, int, int], list[str]] = {}
     confs: list[float] = []
     for i, word in enumerate(data["text"]):

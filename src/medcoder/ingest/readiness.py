@@ -49,10 +49,14 @@ class ReadinessPolicy:
     min_ocr_confidence: float = 70.0
     require_patient: bool = True
     require_encounter: bool = True
-    expected_sections: dict[str, tuple[frozenset[str], ...]] = field(default_factory=lambda: dict(EXPECTED_SECTIONS))
+    expected_sections: dict[str, tuple[frozenset[str], ...]] = field(
+        default_factory=lambda: dict(EXPECTED_SECTIONS)
+    )
 
 
-def check_readiness(item: IngestedDocument, policy: ReadinessPolicy | None = None) -> tuple[ReadinessFinding, ...]:
+def check_readiness(
+    item: IngestedDocument, policy: ReadinessPolicy | None = None
+) -> tuple[ReadinessFinding, ...]:
     """Every readiness finding for one document (empty tuple = ready, no warnings)."""
     p = policy or ReadinessPolicy()
     doc = item.document
@@ -60,7 +64,11 @@ def check_readiness(item: IngestedDocument, policy: ReadinessPolicy | None = Non
     if item.status in {"preliminary", "superseded", "entered-in-error"}:
         out.append(ReadinessFinding("status", "error", f"document status is {item.status}, not final"))
     elif item.signed is False and item.status not in {"final", "amended"}:
-        out.append(ReadinessFinding("status", "error", "document is not signed (no legal authenticator / final status)"))
+        out.append(
+            ReadinessFinding(
+                "status", "error", "document is not signed (no legal authenticator / final status)"
+            )
+        )
     elif item.status is None and item.signed is None:
         out.append(ReadinessFinding("status", "warning", "no final/signed status recorded by the source"))
     n_chars, n_words = len(doc.text.strip()), len(doc.text.split())
@@ -70,9 +78,13 @@ def check_readiness(item: IngestedDocument, policy: ReadinessPolicy | None = Non
     names = {s.name for s in doc.sections}
     for group in p.expected_sections.get(doc.doc_type, ()):
         if not names & group:
-            out.append(ReadinessFinding("sections", "error", f"{doc.doc_type} lacks a section among {sorted(group)}"))
+            out.append(
+                ReadinessFinding("sections", "error", f"{doc.doc_type} lacks a section among {sorted(group)}")
+            )
     if p.require_patient and not item.patient_matched:
-        out.append(ReadinessFinding("patient", "error", "document is not matched to a patient with demographics"))
+        out.append(
+            ReadinessFinding("patient", "error", "document is not matched to a patient with demographics")
+        )
     if p.require_encounter and not item.encounter_matched:
         out.append(ReadinessFinding("encounter", "error", "document is not matched to an encounter"))
     for page, conf in enumerate(item.ocr_confidence):
@@ -84,7 +96,9 @@ def check_readiness(item: IngestedDocument, policy: ReadinessPolicy | None = Non
     return tuple(out)
 
 
-def triage(items: Iterable[IngestedDocument | Rejection], policy: ReadinessPolicy | None = None) -> BatchReport:
+def triage(
+    items: Iterable[IngestedDocument | Rejection], policy: ReadinessPolicy | None = None
+) -> BatchReport:
     """Sort parse results into ready, held back (with findings) and rejected."""
     report = BatchReport()
     for item in items:

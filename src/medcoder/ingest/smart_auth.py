@@ -70,10 +70,13 @@ class SmartBackendAuth(httpx.Auth):
         self.tokens_fetched = 0
 
     def client_assertion(self) -> str:
-        """A fresh signed JWT: iss = sub = client id, aud = token URL, unique jti, exp <= 5 min."""
+        """A fresh signed JWT: iss = sub = client id, aud = token URL, unique jti, exp <= 5 min.
+
+        ``clock`` drives only the token cache; the assertion always carries wall-clock times.
+        """
         import jwt
 
-        now = int(self._clock())
+        now = int(time.time())  # wall clock: the server checks exp against its own time
         claims = {"iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
                   "iat": now, "exp": now + self._lifetime, "jti": uuid.uuid4().hex}  # fmt: skip
         headers = {"typ": "JWT"} | ({"kid": self._kid} if self._kid else {})

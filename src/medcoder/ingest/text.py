@@ -67,7 +67,8 @@ def html_to_text(html: str, *, where: str | None = None) -> str:
 
     Table cells are separated by `` | `` so a row stays on one line.
     """
-    from lxml import etree, html as lhtml
+    from lxml import etree
+    from lxml import html as lhtml
 
     if not html.strip():
         return ""

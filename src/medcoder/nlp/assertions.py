@@ -34,7 +34,9 @@ class Assertion:
         return not (self.negated or self.historical or self.family or self.hypothetical or self.uncertain)
 
 
-def assertions(doc_text: str, spans: Sequence[Span | tuple[int, int]], nlp: object | None = None) -> list[Assertion]:
+def assertions(
+    doc_text: str, spans: Sequence[Span | tuple[int, int]], nlp: object | None = None
+) -> list[Assertion]:
     """One ``Assertion`` per input span, in input order (overlapping spans are allowed).
 
     Raises ``ValueError`` for a span outside ``doc_text``.
@@ -64,7 +66,9 @@ def assertions(doc_text: str, spans: Sequence[Span | tuple[int, int]], nlp: obje
         if sp is None:
             out.append(Assertion(s))
             continue
-        cues = tuple(f"{m.category}:{doc[m.modifier_span[0] : m.modifier_span[1]].text}" for m in sp._.modifiers or ())
+        cues = tuple(
+            f"{m.category}:{doc[m.modifier_span[0] : m.modifier_span[1]].text}" for m in sp._.modifiers or ()
+        )
         out.append(
             Assertion(
                 s,

@@ -25,7 +25,9 @@ _PATTERNS: tuple[tuple[Laterality, re.Pattern[str]], ...] = (
     (Laterality.LEFT, re.compile(r"\b(?:left|lt)\b|\(L\)", re.IGNORECASE)),
     (Laterality.RIGHT, re.compile(r"\b(?:right|rt)\b|\(R\)", re.IGNORECASE)),
 )
-_NOT_SIDE = re.compile(r"\b(?:all right|right away|right now|left (?:the|home|against|without|ama)\b)", re.IGNORECASE)
+_NOT_SIDE = re.compile(
+    r"\b(?:all right|right away|right now|left (?:the|home|against|without|ama)\b)", re.IGNORECASE
+)
 
 
 def laterality_mentions(text: str) -> list[tuple[Span, Laterality]]:

@@ -35,10 +35,10 @@ def _register_newline_sentencizer() -> None:
 @functools.lru_cache(maxsize=1)
 def clinical_pipeline() -> Any:
     """A spaCy ``Language``: PyRuSH sentences, line-break sentences, sectionizer, ConText."""
+    import medspacy  # noqa: F401  (registers the medspacy_* factories)
     import spacy
     from loguru import logger
 
-    import medspacy  # noqa: F401  (registers the medspacy_* factories)
     from medcoder.nlp.sections import section_rules
 
     logger.disable("PyRuSH")  # PyRuSH logs every sentence at DEBUG through loguru

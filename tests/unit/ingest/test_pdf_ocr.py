@@ -88,7 +88,9 @@ def test_scanned_pdf_is_ocrd_with_page_confidence() -> None:
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
     faint = Image.new("L", (900, 200), 255)
-    ImageDraw.Draw(faint).text((20, 60), "illegible smudge 0O0 lI1 rn m", fill=200, font=ImageFont.load_default(size=22))
+    ImageDraw.Draw(faint).text(
+        (20, 60), "illegible smudge 0O0 lI1 rn m", fill=200, font=ImageFont.load_default(size=22)
+    )
     buf2 = io.BytesIO()
     faint.filter(ImageFilter.GaussianBlur(2.5)).convert("RGB").save(buf2, format="PDF")
     (low,) = parse_bytes(buf2.getvalue(), "faint.pdf")

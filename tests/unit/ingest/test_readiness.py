@@ -34,8 +34,14 @@ def test_each_failure_is_its_own_finding() -> None:
     assert checks(item(patient_matched=False)) == [("patient", "error")]
     assert checks(item(encounter_matched=False)) == [("encounter", "error")]
     assert checks(item(ocr_confidence=(91.0, 55.0))) == [("ocr", "error")]
-    assert checks(item(recovered=("declared undeclared namespace prefix 'xsi:'",))) == [("recovered", "warning")]
-    assert checks(item(text="Cough.", sections=())) == [("narrative", "error"), ("sections", "error"), ("sections", "error")]
+    assert checks(item(recovered=("declared undeclared namespace prefix 'xsi:'",))) == [
+        ("recovered", "warning")
+    ]
+    assert checks(item(text="Cough.", sections=())) == [
+        ("narrative", "error"),
+        ("sections", "error"),
+        ("sections", "error"),
+    ]
 
 
 def test_expected_sections_any_of_group() -> None:

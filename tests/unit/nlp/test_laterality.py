@@ -33,4 +33,8 @@ def test_laterality(text: str, phrase: str, side: Laterality) -> None:
 
 def test_mentions_in_order() -> None:
     text = "left arm, right leg, bilateral feet"
-    assert [(s.start, side.value) for s, side in laterality_mentions(text)] == [(0, "left"), (10, "right"), (21, "bilateral")]
+    assert [(s.start, side.value) for s, side in laterality_mentions(text)] == [
+        (0, "left"),
+        (10, "right"),
+        (21, "bilateral"),
+    ]

@@ -9,6 +9,11 @@ import typer
 app = typer.Typer(help="NCCI quarter store.", no_args_is_help=True)
 
 
+@app.callback()
+def _main() -> None:
+    """NCCI quarter store (a callback keeps import-quarter a named sub-command)."""
+
+
 @app.command("import-quarter")
 def import_quarter_cmd(
     store: Path = typer.Option(..., help="Store root folder (one sub-folder per quarter)."),
