@@ -20,6 +20,7 @@ AREAS = (
     "medcoder.training.cli",
     "medcoder.evaluation.cli",
     "medcoder.rules.cli",
+    "medcoder.audit.cli",
     "medcoder.demo",
 )
 

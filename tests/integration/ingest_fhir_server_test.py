@@ -101,7 +101,7 @@ def server() -> Iterator[Server]:
         patients: list[str] = []
         with httpx.Client(timeout=60) as http:
             for f in sorted(synthea.glob("*.json.gz")):
-                bundle = json.load(gzip.open(f))
+                bundle = json.loads(gzip.decompress(f.read_bytes()))
                 for e in bundle["entry"]:
                     r = e["resource"]
                     if r["resourceType"] == "DocumentReference":
@@ -236,7 +236,11 @@ def test_search_by_date_and_patient(server: Server) -> None:
             )
         )
     assert len(since) == server.expected["current_since_2015"] + 4
-    first = json.load(gzip.open(sorted(require_shared("synthea_fhir", "hiv_module_r4").glob("*.json.gz"))[0]))
+    first = json.loads(
+        gzip.decompress(
+            sorted(require_shared("synthea_fhir", "hiv_module_r4").glob("*.json.gz"))[0].read_bytes()
+        )
+    )
     n_first = sum(e["resource"]["resourceType"] == "DocumentReference" for e in first["entry"])
     assert len(one) == n_first and all(d["subject"]["reference"] == server.synthea_patients[0] for d in one)
 

@@ -70,16 +70,19 @@ class TextBuilder:
 
 
 def flatten_narrative(el: etree._Element, out: TextBuilder) -> None:
-    """Write the narrative under ``el`` (a section's ``<text>``) into ``out``."""
+    """Write the narrative under ``el`` (a section's ``<text>``) into ``out``.
+
+    Plain text with no markup keeps its line breaks; mixed content flows like inline markup.
+    """
+    if len(el) == 0:
+        for line in (el.text or "").strip().splitlines():
+            out.add_text(line)
+            out.newline()
+        return
+    out.add_text(el.text)
     for child in el.iterchildren():
         _walk(child, out)
-    if el.text and el.text.strip():
-        # Text directly inside <text> before the first child belongs first; handle the common
-        # case of plain-text narrative with no children.
-        if len(el) == 0:
-            for line in el.text.strip().splitlines():
-                out.add_text(line)
-                out.newline()
+    out.newline()
 
 
 def _walk(el: etree._Element, out: TextBuilder) -> None:

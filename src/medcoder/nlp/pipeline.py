@@ -26,9 +26,8 @@ def _register_newline_sentencizer() -> None:
         their own lines without punctuation, and PyRuSH alone would join them."""
         for i in range(1, len(doc)):
             prev = doc[i - 1]
-            if "\n" in prev.text or "\n" in prev.whitespace_:
-                if not doc[i].is_space:
-                    doc[i].is_sent_start = True
+            if ("\n" in prev.text or "\n" in prev.whitespace_) and not doc[i].is_space:
+                doc[i].is_sent_start = True
         return doc
 
 

@@ -157,7 +157,7 @@ def test_every_synthea_bundle_parsed_or_rejected() -> None:
     files = sorted(root.glob("*/*.json.gz"))
     counts = {"docrefs": 0, "current": 0, "no_docref_bundles": 0}
     for f in files:
-        entries = json.load(gzip.open(f))["entry"]
+        entries = json.loads(gzip.decompress(f.read_bytes()))["entry"]
         drs = [e["resource"] for e in entries if e["resource"]["resourceType"] == "DocumentReference"]
         counts["docrefs"] += len(drs)
         counts["current"] += sum(d["status"] == "current" for d in drs)

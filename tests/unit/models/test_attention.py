@@ -32,14 +32,15 @@ def test_all_masked_row_gives_zeros_not_nan():
 def test_label_attention_bf16_huge_inputs_and_empty_document_stay_finite():
     torch.manual_seed(0)
     att = LabelAttention(hidden=8, proj=4)
-    h = (torch.randn(2, 5, 8) * 1e4).to(torch.bfloat16).requires_grad_()
+    h = (torch.randn(2, 5, 8) * 1e4).requires_grad_()
     mask = torch.tensor([[True] * 5, [False] * 5])  # second document is all padding
     queries = torch.randn(3, 4) * 1e4
-    logits, attn = att(h, mask, queries, torch.randn(3, 8), torch.zeros(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # what Lightning's bf16-mixed does
+        logits, attn = att(h, mask, queries, torch.randn(3, 8), torch.zeros(3))
     assert logits.shape == (2, 3) and attn.shape == (2, 3, 5)
     assert attn.dtype == torch.float32 and torch.isfinite(logits).all()
     assert torch.allclose(attn[0].sum(-1), torch.ones(3))
     assert torch.equal(attn[1], torch.zeros(3, 5))
     assert torch.equal(logits[1], torch.zeros(3))  # empty document: only the bias remains
     logits.sum().backward()
-    assert torch.isfinite(h.grad.float()).all()
+    assert torch.isfinite(h.grad).all()

@@ -48,9 +48,13 @@ def main(argv: list[str] | None = None) -> None:
     labels = sum(len(d.labels) for d in docs)
     g, b = min(gen), min(base)
     print(f"catalog load incl. ICD-10-CM tables (first call): {cold:.2f} s")
-    print(f"generate_corpus({args.n}, {args.seed}): best {g:.2f} s of {[round(x, 2) for x in gen]} -> {args.n / g:,.0f} docs/s")
+    print(
+        f"generate_corpus({args.n}, {args.seed}): best {g:.2f} s of {[round(x, 2) for x in gen]} -> {args.n / g:,.0f} docs/s"
+    )
     print(f"naive baseline: best {b:.3f} s -> ratio {g / b:.1f}x")
-    print(f"corpus: {chars:,} chars ({chars / len(docs):,.0f}/doc), {labels:,} labels ({labels / len(docs):.2f}/doc)")
+    print(
+        f"corpus: {chars:,} chars ({chars / len(docs):,.0f}/doc), {labels:,} labels ({labels / len(docs):.2f}/doc)"
+    )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def _one(
     case: Case | None = None
     for _ in range(50):
         doc_type = rng.choices(types, weights=weights)[0]
-        case = choose_case(rng, sampler, doc_type, cfg.max_extra_codes)
+        case = choose_case(rng, sampler, doc_type, cfg.max_extra_codes, cfg.distractors)
         if case is not None:
             break
     if case is None:

@@ -74,6 +74,39 @@ class Sampler:
         ranked = sorted(catalog.specs, key=lambda s: keys[s.code])
         self.weight = {s.code: 1.0 / (rank + 1) ** exponent for rank, s in enumerate(ranked)}
         self.rank = {s.code: rank for rank, s in enumerate(ranked)}
+        self._primaries: dict[str, tuple[CodeSpec, ...]] = {}
+        self.followers = tuple(s for s in catalog.specs if s.needs or s.allergy)
+        self.by_distractor = {
+            "negated_symptom": tuple(s for s in catalog.specs if s.kind == "symptom" and s.negatable),
+            "negated": tuple(s for s in catalog.specs if s.kind in ("acute", "severe") and s.negatable),
+            "negated_history": tuple(s for s in catalog.specs if s.kind == "chronic" and s.negatable),
+            "family": tuple(s for s in catalog.specs if s.family),
+            "historical": tuple(s for s in catalog.specs if s.historical and s.encounter in (None, "A")),
+            "hypothetical": tuple(s for s in catalog.specs if s.ruleout),
+        }
+        self.extras = {
+            setting: tuple(
+                s
+                for s in catalog.specs
+                if setting in s.where and s.kind in EXTRA_KINDS and not (s.only_with or s.needs or s.allergy)
+            )
+            for setting in ("op", "ed", "ip")
+        }
+
+    def primaries(self, doc_type: str) -> tuple[CodeSpec, ...]:
+        """Codes that can be the first-listed diagnosis of a note of this type (cached)."""
+        if doc_type not in self._primaries:
+            setting = SETTING_OF[doc_type]
+            kinds = PRIMARY_KINDS["consult" if doc_type == "consult" else setting]
+            self._primaries[doc_type] = tuple(
+                s
+                for s in self.catalog.specs
+                if setting in s.where
+                and s.kind in kinds
+                and not (s.only_with or s.needs)
+                and (setting != "ip" or s.kind == "severe" or s.admit)
+            )
+        return self._primaries[doc_type]
 
     def pick(self, rng: random.Random, specs: Sequence[CodeSpec]) -> CodeSpec | None:
         if not specs:
@@ -90,23 +123,33 @@ def _age(rng: random.Random, lo: int, hi: int) -> int:
     return rng.randint(a, b)
 
 
-def _compatible(spec: CodeSpec, chosen: Sequence[CodeSpec], weeks: tuple[int, int] | None) -> bool:
-    groups = {c.group for c in chosen}
+def compatible(
+    specs: Sequence[CodeSpec], chosen: Sequence[CodeSpec], weeks: tuple[int, int] | None
+) -> list[CodeSpec]:
+    """The specs that may join ``chosen``: new group, no conflict, same pregnancy, coding conventions."""
+    groups = {c.group for c in chosen} | {c.code for c in chosen}
     pools = {c.pool for c in chosen}
-    if spec.group in groups or spec.code in {c.code for c in chosen}:
-        return False
-    if set(spec.conflicts) & pools or any(spec.pool in c.conflicts for c in chosen):
-        return False
-    # Signs and symptoms are coded only without a definitive diagnosis that could explain them.
-    if spec.kind == "symptom" and any(c.kind in _DEFINITIVE for c in chosen):
-        return False
-    if spec.kind in _DEFINITIVE and any(c.kind == "symptom" for c in chosen):
-        return False
-    if spec.weeks is not None and (
-        weeks is None or max(weeks[0], spec.weeks[0]) > min(weeks[1], spec.weeks[1])
-    ):
-        return False
-    return spec.trimester is None or all(c.trimester in (None, spec.trimester) for c in chosen)
+    conflicts = {p for c in chosen for p in c.conflicts}
+    definitive = any(c.kind in _DEFINITIVE for c in chosen)
+    symptom = any(c.kind == "symptom" for c in chosen)
+    trimesters = {c.trimester for c in chosen if c.trimester is not None}
+    out = []
+    for spec in specs:
+        if spec.group in groups or spec.code in groups or spec.pool in conflicts:
+            continue
+        if spec.conflicts and not pools.isdisjoint(spec.conflicts):
+            continue
+        # Signs and symptoms are coded only without a definitive diagnosis that could explain them.
+        if (spec.kind == "symptom" and definitive) or (symptom and spec.kind in _DEFINITIVE):
+            continue
+        if spec.weeks is not None and (
+            weeks is None or max(weeks[0], spec.weeks[0]) > min(weeks[1], spec.weeks[1])
+        ):
+            continue
+        if spec.trimester is not None and trimesters - {spec.trimester}:
+            continue
+        out.append(spec)
+    return out
 
 
 def _narrow(weeks: tuple[int, int] | None, spec: CodeSpec) -> tuple[int, int] | None:
@@ -117,7 +160,9 @@ def _narrow(weeks: tuple[int, int] | None, spec: CodeSpec) -> tuple[int, int] | 
     return max(weeks[0], spec.weeks[0]), min(weeks[1], spec.weeks[1])
 
 
-def choose_case(rng: random.Random, sampler: Sampler, doc_type: str, max_extra: int) -> Case | None:
+def choose_case(
+    rng: random.Random, sampler: Sampler, doc_type: str, max_extra: int, distractors: tuple[int, int] = (1, 4)
+) -> Case | None:
     """Draw the codes and patient of one note, or None when the code set offers nothing for this type."""
     cat = sampler.catalog
     procedure = None
@@ -134,16 +179,7 @@ def choose_case(rng: random.Random, sampler: Sampler, doc_type: str, max_extra: 
         ]
     else:
         setting = SETTING_OF[doc_type]
-        kinds = PRIMARY_KINDS["consult" if doc_type == "consult" else setting]
-        cands = [
-            s
-            for s in cat.specs
-            if setting in s.where
-            and s.kind in kinds
-            and not s.only_with
-            and not s.needs
-            and (setting != "ip" or s.kind == "severe" or s.admit)
-        ]
+        cands = sampler.primaries(doc_type)
     primary = sampler.pick(rng, cands)
     if primary is None:
         return None
@@ -153,29 +189,21 @@ def choose_case(rng: random.Random, sampler: Sampler, doc_type: str, max_extra: 
     weeks = primary.weeks
     lo, hi = EXTRA_RANGE.get(doc_type, (0, 0))
     n_extra = min(rng.randint(lo, hi), max_extra)
+    pregnant, injured = primary.kind == "pregnancy", primary.kind == "injury"
     pool = [
         s
-        for s in cat.specs
-        if setting in s.where
-        and s.kind in EXTRA_KINDS
-        and not s.only_with
-        and not s.needs
-        and not s.allergy
-        and s.fits(age, sex)
-        and (s.kind == "pregnancy") == (primary.kind == "pregnancy")
-        and (s.kind != "injury" or primary.kind == "injury")
+        for s in sampler.extras[setting]
+        if s.fits(age, sex) and (s.kind == "pregnancy") == pregnant and (s.kind != "injury" or injured)
     ]
-    if doc_type == "procedure_note":
-        pool = []
-    for _ in range(n_extra):
-        spec = sampler.pick(rng, [s for s in pool if _compatible(s, case.codes, weeks)])
+    for _ in range(n_extra if doc_type != "procedure_note" else 0):
+        spec = sampler.pick(rng, compatible(pool, case.codes, weeks))
         if spec is None:
             break
         case.codes.append(spec)
         weeks = _narrow(weeks, spec)
     if not _add_partners(rng, sampler, case, setting):
         return None
-    _add_status(rng, cat, case, setting)
+    _add_status(rng, sampler, case, setting)
     if primary.kind == "exam" and primary.abnormal_code and len(case.codes) > 1:
         desc, *syn = tabular_synonyms(primary.abnormal_code)
         case.codes[0] = dataclasses.replace(
@@ -183,7 +211,7 @@ def choose_case(rng: random.Random, sampler: Sampler, doc_type: str, max_extra: 
         )
     if weeks is not None:
         case.weeks = (rng.randint(*weeks), rng.randint(0, 6))
-    case.distractors = _distractors(rng, sampler, case)
+    case.distractors = _distractors(rng, sampler, case, distractors)
     return case
 
 
@@ -195,11 +223,15 @@ def _add_partners(rng: random.Random, sampler: Sampler, case: Case, setting: str
         for pool_name in spec.with_pools:
             if any(c.pool == pool_name for c in case.codes):
                 continue
-            opts = [
-                s
-                for s in sampler.catalog.by_pool.get(pool_name, ())
-                if s.fits(case.age, case.sex) and setting in s.where and _compatible(s, case.codes, None)
-            ]
+            opts = compatible(
+                [
+                    s
+                    for s in sampler.catalog.by_pool.get(pool_name, ())
+                    if s.fits(case.age, case.sex) and setting in s.where
+                ],
+                case.codes,
+                None,
+            )
             partner = sampler.pick(rng, opts)
             if partner is None:
                 if i == 0:
@@ -212,39 +244,35 @@ def _add_partners(rng: random.Random, sampler: Sampler, case: Case, setting: str
     return True
 
 
-def _add_status(rng: random.Random, cat: Catalog, case: Case, setting: str) -> None:
+def _add_status(rng: random.Random, sampler: Sampler, case: Case, setting: str) -> None:
     """Status codes that follow present conditions (Z79.x drug use, Z71.6 counseling), and allergies."""
     pools = {c.pool for c in case.codes}
-    for s in cat.specs:
+    for s in sampler.followers:
         if s.needs and set(s.needs) & pools and s.fits(case.age, case.sex) and setting in s.where:
-            if _compatible(s, case.codes, None) and rng.random() < s.prob:
+            if compatible([s], case.codes, None) and rng.random() < s.prob:
                 case.codes.append(s)
         elif s.allergy and case.doc_type != "procedure_note" and rng.random() < 0.04 * s.weight:
             case.codes.append(s)
 
 
-def _distractors(rng: random.Random, sampler: Sampler, case: Case) -> list[tuple[str, CodeSpec]]:
+def _distractors(
+    rng: random.Random, sampler: Sampler, case: Case, count: tuple[int, int]
+) -> list[tuple[str, CodeSpec]]:
     """Non-codable mentions: their codes and groups differ from every coded one."""
     kinds = DISTRACTOR_KINDS[case.doc_type]
-    lo, hi = (0, 1) if case.doc_type == "procedure_note" else (1, 4)
+    lo, hi = (0, min(1, count[1])) if case.doc_type == "procedure_note" else count
     used_groups = {c.group for c in case.codes}
     used_systems = {c.system for c in case.codes if c.kind not in ("status", "exam")}
     out: list[tuple[str, CodeSpec]] = []
     for _ in range(rng.randint(lo, hi)):
         kind = rng.choice(kinds)
-        if kind == "negated_symptom":
-            ok = lambda s: s.kind == "symptom" and s.negatable and s.system not in used_systems  # noqa: E731
-        elif kind == "negated":
-            ok = lambda s: s.kind in ("acute", "severe") and s.negatable  # noqa: E731
-        elif kind == "negated_history":
-            ok = lambda s: s.kind == "chronic" and s.negatable  # noqa: E731
-        elif kind == "family":
-            ok = lambda s: s.family  # noqa: E731
-        elif kind == "historical":
-            ok = lambda s: s.historical and s.encounter in (None, "A") and s.fits(case.age, case.sex)  # noqa: E731
-        else:
-            ok = lambda s: s.ruleout and s.fits(case.age, case.sex)  # noqa: E731
-        opts = [s for s in sampler.catalog.specs if ok(s) and s.group not in used_groups]
+        opts = [
+            s
+            for s in sampler.by_distractor[kind]
+            if s.group not in used_groups
+            and (kind != "negated_symptom" or s.system not in used_systems)
+            and (kind not in ("historical", "hypothetical") or s.fits(case.age, case.sex))
+        ]
         spec = sampler.pick(rng, opts)
         if spec is not None:
             out.append((kind, spec))
