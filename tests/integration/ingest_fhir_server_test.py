@@ -281,3 +281,24 @@ def test_retries_on_429_are_counted(server: Server) -> None:
             client._cache.clear()
             client.read(server.extra["patient"])
         assert client.retries >= 1  # every 7th request is answered 429 and retried
+
+
+def test_cli_fhir_command_end_to_end(server: Server, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from medcoder.data.io import read_documents
+    from medcoder.ingest.cli import group
+
+    key = tmp_path / "client.pem"
+    key.write_bytes(server.private_pem)
+    out, report = tmp_path / "docs.jsonl", tmp_path / "report.json"
+    args = ["fhir", "--base-url", server.fhir, "--since", "2024-01-01", "--client-id", CLIENT_ID,
+            "--key-file", str(key), "--out", str(out), "--report", str(report), "--include-held"]  # fmt: skip
+    result = CliRunner().invoke(group, args)
+    assert result.exit_code == 0, result.output
+    docs = read_documents(out)
+    assert sorted(d.source_id for d in docs) == sorted([server.extra["html"], server.extra["ccda"]])
+    rep = json.loads(report.read_text())
+    assert [r["source_id"] for r in rep["rejected"]] == [server.extra["missing"]]
+    # Both notes are short hand-made texts: held back for too little narrative, with that reason.
+    assert all(any(f["check"] == "narrative" for f in h["findings"]) for h in rep["held"])

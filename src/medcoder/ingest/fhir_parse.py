@@ -28,7 +28,7 @@ from medcoder.ingest.attachments import DecodedText, decode_attachment
 from medcoder.ingest.ccda import age_on
 from medcoder.ingest.ccda_codes import ACT_ENCOUNTER, DOC_TYPES
 from medcoder.ingest.model import IngestedDocument, Rejection
-from medcoder.ingest.text import content_type_parts, html_to_text
+from medcoder.ingest.text import content_type_parts
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +117,14 @@ def document_from_docref(
 ) -> IngestedDocument:
     """Turn one DocumentReference (plus its Patient and Encounter, if known) into a document.
 
+    ``patient`` and ``encounter`` are resource dicts or already validated R4B models.
+
     Inline ``attachment.data`` is decoded directly; an ``attachment.url`` is fetched with ``fetch``
     (a FHIR client, or a lookup in the surrounding Bundle).
     """
     dr = validate(resource, where=where)
-    pat = validate(patient, where=where) if patient else None
-    enc = validate(encounter, where=where) if encounter else None
+    pat = _as_model(patient, where)
+    enc = _as_model(encounter, where)
     if not dr.content:
         raise InputFormatError("DocumentReference has no content", path=where)
     errors: list[str] = []
@@ -178,51 +180,12 @@ def document_from_docref(
     )
 
 
-def document_from_composition(
-    resource: dict, *, patient: dict | None = None, encounter: dict | None = None, where: str | None = None
-) -> IngestedDocument:
-    """A FHIR document (Composition) to a document whose sections are the Composition's sections."""
-    comp = validate(resource, where=where)
-    pat = validate(patient, where=where) if patient else None
-    enc = validate(encounter, where=where) if encounter else None
-    parts: list[str] = []
-    sections: list[Section] = []
-    pos = 0
-
-    def add(secs: Iterable[Any], depth: int) -> None:
-        nonlocal pos
-        for sec in secs:
-            start = pos
-            body = html_to_text(sec.text.div, where=where) if sec.text and sec.text.div else ""
-            block = "\n".join(x for x in (sec.title or "", body) if x)
-            if block:
-                parts.append(block + "\n\n")
-                pos += len(block) + 2
-            add(sec.section or [], depth + 1)
-            name = (sec.title or "section").lower().replace(" ", "_")
-            sections.append(Section(name, start, pos - 2 if pos - 2 > start else pos))
-
-    add(comp.section or [], 0)
-    text = "".join(parts)[:-2] if parts else ""
-    sections = [Section(s.name, s.start, min(s.end, len(text))) for s in sections]
-    when = _date(enc.period.start if enc is not None and enc.period else None) or _date(comp.date)
-    doc = Document(
-        id=f"fhir:Composition/{comp.id}", text=text, doc_type=_doc_type(comp.type), setting=encounter_setting(enc),
-        patient=patient_facts(pat, when), encounter_date=when, sections=tuple(sections), source="fhir",
-        source_id=f"Composition/{comp.id}",
-    )  # fmt: skip
-    return IngestedDocument(
-        doc, status=comp.status, signed=bool(comp.attester), patient_id=comp.subject.reference if comp.subject else None,
-        encounter_id=comp.encounter.reference if comp.encounter else None, patient_matched=pat is not None,
-        encounter_matched=enc is not None,
-    )  # fmt: skip
-
-
 class BundleIndex:
     """Resolve references inside a Bundle by fullUrl, ``Type/id`` and trailing ``Type/id`` of URLs."""
 
     def __init__(self, bundle: dict) -> None:
         self.by_key: dict[str, dict] = {}
+        self._models: dict[int, Any] = {}
         for entry in bundle.get("entry") or []:
             res = entry.get("resource") or {}
             if entry.get("fullUrl"):
@@ -237,6 +200,15 @@ class BundleIndex:
             return self.by_key[ref]
         tail = "/".join(ref.rstrip("/").split("/")[-2:])
         return self.by_key.get(tail)
+
+    def model(self, resource: dict | None) -> Any | None:
+        """The validated model of a resource in this bundle, validated once (patients repeat)."""
+        if resource is None:
+            return None
+        key = id(resource)
+        if key not in self._models:
+            self._models[key] = validate(resource)
+        return self._models[key]
 
     def fetch_binary(self, url: str) -> tuple[bytes, str | None]:
         res = self.get(url)
@@ -270,7 +242,9 @@ def parse_fhir_resource(
         except InputFormatError as e:
             return [Rejection(src, e.problem, f"DocumentReference/{resource.get('id')}")]
     if rtype == "Composition":
-        return [_safe_composition(resource, None, where)]
+        from medcoder.ingest.fhir_composition import safe_composition
+
+        return [safe_composition(resource, None, where)]
     if rtype != "Bundle":
         reason = (
             f"resource type {rtype} carries no clinical document" if rtype else "JSON has no resourceType"
@@ -283,36 +257,34 @@ def parse_fhir_resource(
         if res.get("resourceType") == "DocumentReference":
             rid = f"DocumentReference/{res.get('id')}"
             try:
-                subject = _typed(index.get((res.get("subject") or {}).get("reference")), "Patient")
+                subject = index.model(
+                    typed(index.get((res.get("subject") or {}).get("reference")), "Patient")
+                )
                 encs = (res.get("context") or {}).get("encounter") or []
-                encounter = _typed(index.get(encs[0].get("reference")), "Encounter") if encs else None
+                encounter = typed(index.get(encs[0].get("reference")), "Encounter") if encs else None
                 out.append(document_from_docref(res, patient=subject, encounter=encounter,
                                                 fetch=fetch or index.fetch_binary, sectionizer=sectionizer, where=where))  # fmt: skip
             except InputFormatError as e:
                 out.append(Rejection(src, e.problem, rid))
     if resource.get("type") == "document" and resources and resources[0].get("resourceType") == "Composition":
-        out.append(_safe_composition(resources[0], index, where))
+        from medcoder.ingest.fhir_composition import safe_composition
+
+        out.append(safe_composition(resources[0], index, where))
     if not out:
         kinds = sorted({str(r["resourceType"]) for r in resources if r.get("resourceType")})
         out.append(Rejection(src, f"Bundle ({resource.get('type')}) has no DocumentReference or Composition; holds {', '.join(kinds) or 'nothing'}", f"Bundle/{resource.get('id')}"))  # fmt: skip
     return out
 
 
-def _safe_composition(
-    res: dict, index: BundleIndex | None, where: str | None
-) -> IngestedDocument | Rejection:
-    try:
-        subject = index.get((res.get("subject") or {}).get("reference")) if index else None
-        encounter = index.get((res.get("encounter") or {}).get("reference")) if index else None
-        return document_from_composition(
-            res, patient=_typed(subject, "Patient"), encounter=_typed(encounter, "Encounter"), where=where
-        )
-    except InputFormatError as e:
-        return Rejection(where or "fhir", e.problem, f"Composition/{res.get('id')}")
-
-
-def _typed(resource: dict | None, rtype: str) -> dict | None:
+def typed(resource: dict | None, rtype: str) -> dict | None:
     return resource if resource and resource.get("resourceType") == rtype else None
+
+
+def _as_model(resource: Any | None, where: str | None) -> Any | None:
+    """A validated model from a resource dict (or an already validated model, passed through)."""
+    if resource is None or not isinstance(resource, dict):
+        return resource
+    return validate(resource, where=where)
 
 
 def _rule_sections(text: str) -> tuple[Section, ...]:

@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from medcoder.data.records import CodeSystem, Document
-from medcoder.models.base import LabelSpace
+from medcoder.models.base import Label, LabelSpace
 from medcoder.models.descriptions import code_set_versions
 from medcoder.training.coder import NeuralCoder
 from medcoder.training.config import load_config
@@ -121,6 +121,14 @@ class TrainedModel:
     @property
     def label_space(self) -> LabelSpace:
         return self.coder.label_space
+
+    def add_labels(self, labels: Sequence[Label], descriptions: Mapping[str, str] | None = None) -> None:
+        """Add codes scored from their descriptions alone (zero-shot), at the global threshold."""
+        self.coder.descriptions.update(descriptions or {})
+        self.coder.add_labels(labels)
+        extra = len(self.coder.label_space) - len(self.threshold_vector)
+        glob = float(self.thresholds.get("global_threshold", 0.5))
+        self.threshold_vector = np.concatenate([self.threshold_vector, np.full(extra, glob, dtype=np.float32)])
 
     def predict_scores(self, docs: Sequence[Document] | Sequence[str]) -> np.ndarray:
         """Probabilities ``[len(docs), n_labels]`` for Documents or raw texts."""

@@ -131,3 +131,17 @@ def test_custom_catalog_file(tmp_path):
     assert codes <= {"I10", "M17.11", "M17.12"}
     injections = [d for d in docs if d.doc_type == "procedure_note"]
     assert injections and all("20610" in d.codes(CodeSystem.CPT) for d in injections)
+
+
+def test_every_catalog_entry_respects_sex_specific_chapters():
+    """Hand-written entries agree with the sex/age the code itself implies (whole catalog, not a sample)."""
+    for spec in load_catalog().specs:
+        c = spec.code.replace(".", "")
+        if c[0] == "O" or c[:3] in {"Z34", "Z3A"} or "N70" <= c[:3] <= "N98" or c[:3] == "E28":
+            assert spec.sex is not None and spec.sex.value == "F" and spec.age[0] >= 12, spec.code
+        if "N40" <= c[:3] <= "N53" or c[:3] == "C61" or c.startswith("R972"):
+            assert spec.sex is not None and spec.sex.value == "M", spec.code
+        if c[0] == "P":
+            assert spec.age == (0, 0), spec.code
+        if c.startswith("Z68") and not c.startswith("Z685"):
+            assert spec.age[0] >= 20, spec.code  # adult BMI codes are for persons 20 years or older

@@ -22,4 +22,8 @@ def test_index_matches_brute_force():
 
 def test_bench_runs_small():
     res = run(2000, 5000, 20)
-    assert res["checks"] == 5000 and 0 < res["hits"] == res["batch_hits"] < 5000 and res["index_checks_per_s"] > 0
+    assert (
+        res["checks"] == 5000
+        and 0 < res["hits"] == res["batch_hits"] < 5000
+        and res["index_checks_per_s"] > 0
+    )

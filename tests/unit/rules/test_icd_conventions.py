@@ -119,3 +119,10 @@ def test_codeset_window_and_duplicates(enc):
 
 def test_clean_encounter_has_no_findings(enc):
     assert check_icd10cm(enc(["I10", "E78.5"])) == []
+
+
+def test_code_first_sequencing(enc):
+    # N18 "Code first any associated: diabetic chronic kidney disease (E08.22, ..., E11.22, ...)".
+    (f,) = by_rule(check_icd10cm(enc(["N18.4", "E11.22"])), "ICD.CODE_FIRST_SEQUENCE")
+    assert f.codes == ("N18.4", "E11.22") and f.severity is Severity.WARNING
+    assert not by_rule(check_icd10cm(enc(["E11.22", "N18.4"])), "ICD.CODE_FIRST_SEQUENCE")

@@ -17,6 +17,16 @@ CODES = {
     "K35.80": ["acute appendicitis", "appendicitis, acute, right lower quadrant pain"],
     "F32.9": ["major depressive disorder", "depressive disorder, single episode"],
 }
+# Official ICD-10-CM April 2026 titles (+ inclusion terms), keyed like LabelSpace keys.
+DESCRIPTIONS = {
+    "ICD-10-CM:E11.9": "Type 2 diabetes mellitus without complications",
+    "ICD-10-CM:I10": "Essential (primary) hypertension",
+    "ICD-10-CM:N39.0": "Urinary tract infection, site not specified",
+    "ICD-10-CM:J18.9": "Pneumonia, unspecified organism",
+    "ICD-10-CM:K35.80": "Unspecified acute appendicitis; Acute appendicitis NOS",
+    "ICD-10-CM:F32.9": "Major depressive disorder, single episode, unspecified; Major depression NOS",
+    "ICD-10-CM:J45.909": "Unspecified asthma, uncomplicated; Asthma NOS",  # never in the tiny training notes
+}
 FILLER = ["patient seen today", "vital signs stable", "follow up in two weeks", "no acute distress",
           "labs reviewed", "plan discussed with family"]
 
@@ -44,3 +54,25 @@ def tiny_train() -> list[Document]:
 @pytest.fixture(scope="session")
 def tiny_dev() -> list[Document]:
     return make_docs(16, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_descriptions() -> dict[str, str]:
+    return dict(DESCRIPTIONS)
+
+
+@pytest.fixture(scope="session")
+def tiny_config_path():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[3] / "configs" / "model" / "laat_tiny.yaml"
+
+
+@pytest.fixture(scope="session")
+def fitted_laat(tiny_train, tiny_dev, tiny_config_path):
+    """A tiny LAAT fitted once per session (a few seconds on one core)."""
+    from medcoder.training.coder import build_coder
+
+    coder = build_coder("laat", tiny_config_path, descriptions=DESCRIPTIONS)
+    coder.fit(tiny_train, tiny_dev)
+    return coder

@@ -25,4 +25,4 @@ def test_unknown_key_is_named():
 
 def test_overrides_use_double_underscores():
     cfg = load_config(CONFIGS / "laat_tiny.yaml", optim__lr=0.5, model="plm_icd")
-    assert cfg.optim.lr == 0.5 and cfg.model == "plm_icd" and cfg.laat.emb_dim == 16
+    assert cfg.optim.lr == 0.5 and cfg.model == "plm_icd" and cfg.laat.emb_dim == 32

@@ -14,12 +14,18 @@ default code set so that resolved-history and family-history mentions are never 
 
 from medcoder.data.synth.catalog import Catalog, CodeSpec, load_catalog
 from medcoder.data.synth.config import DEFAULT_MIX, DOC_TYPES, SynthConfig
-from medcoder.data.synth.generator import NoteTruth, generate_corpus, generate_corpus_with_truth
+from medcoder.data.synth.generator import (
+    KNOWN_LIMITS,
+    NoteTruth,
+    generate_corpus,
+    generate_corpus_with_truth,
+)
 from medcoder.data.synth.writer import Mention
 
 __all__ = [
     "DEFAULT_MIX",
     "DOC_TYPES",
+    "KNOWN_LIMITS",
     "Catalog",
     "CodeSpec",
     "Mention",

@@ -20,6 +20,18 @@ from medcoder.data.synth.writer import Mention, NoteWriter
 log = logging.getLogger(__name__)
 
 SOURCE = "synthetic"
+# Simplifications a data card should state (beyond "template language is not real documentation").
+KNOWN_LIMITS = (
+    "Family-history (Z80-Z84) and personal-history (Z85-Z87, except Z87.891 former smoker) codes are "
+    "left out of the default code set, so family-history and resolved-history mentions are never codable.",
+    "No external-cause codes (V00-Y99) for injuries; no Z codes for social determinants of health.",
+    "Uncertain diagnoses follow the outpatient/professional rule (not coded) in every note; discharge "
+    "summaries state ruled-out conditions as negated instead of 'probable'.",
+    "Routine prenatal visits carry no E/M code (global obstetric package); procedure notes carry only the "
+    "procedure code (no E/M with modifier 25).",
+    "E/M levels come from a simplified MDM (number and kind of problems); office time statements always "
+    "agree with the MDM level.",
+)
 _SETTING = {"op": Setting.OUTPATIENT, "ed": Setting.EMERGENCY, "ip": Setting.INPATIENT}
 
 

@@ -154,20 +154,23 @@ def write_social(w: NoteWriter, rng: random.Random, case: Case, style: dict[str,
     else:
         w.write("never smoker. ")
     alcohol = next((c for c in case.codes if c.group == "alcohol"), None)
-    if alcohol is None:
+    if case.age < 18:
+        w.write("Alcohol: none. ")
+    elif alcohol is None:
         w.write(f"Alcohol: {rng.choice(('none', 'social', '1-2 drinks per week', 'rare'))}. ")
-    w.write(
-        rng.choice(
-            (
-                "Lives with spouse.",
-                "Lives alone.",
-                "Works as a teacher.",
-                "Retired.",
-                "Works in construction.",
-            )
+    if case.age < 18:
+        life = ("Lives with parents; in high school.", "Lives with family; plays soccer.")
+    elif case.age >= 65:
+        life = ("Retired; lives with spouse.", "Retired; lives alone.", "Lives with daughter.")
+    else:
+        life = (
+            "Lives with spouse.",
+            "Lives alone.",
+            "Works as a teacher.",
+            "Works in construction.",
+            "Works in an office.",
         )
-    )
-    w.write("\n\n")
+    w.write(rng.choice(life) + "\n\n")
 
 
 def write_ros(

@@ -70,6 +70,14 @@ GENERIC_PLAN = {
         "Symptomatic treatment; return precautions reviewed.",
     ),
     "status": ("Noted.", "Reviewed today."),
+    "exam": (
+        "Age-appropriate screening reviewed; immunizations up to date.",
+        "Preventive counseling on diet, exercise and safety provided.",
+    ),
+    "pregnancy": (
+        "Fundal height appropriate for dates; fetal heart tones 148.",
+        "Prenatal labs reviewed; continue prenatal vitamins.",
+    ),
 }
 TITLES = {
     "progress_note": ("OFFICE VISIT", "Progress Note", "OUTPATIENT PROGRESS NOTE"),

@@ -101,7 +101,7 @@ def write_procedure(w: NoteWriter, rng: random.Random, case: Case, medicare: boo
     w.mention(statement, code, system=system)
     w.write("\n\n")
     w.section("indications", "Indications: ")
-    w.write(cap(patient_phrase(case, rng)) + " with ")
+    w.write(cap(patient_phrase(case, rng)) + (" presenting for " if dx.code.startswith("Z12") else " with "))
     w.mention(surface(rng, dx), dx.code)
     w.write(". Risks, benefits and alternatives were discussed and written consent obtained. ")
     for spec in dis["historical"]:

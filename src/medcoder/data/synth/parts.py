@@ -171,16 +171,15 @@ def write_exam(w: NoteWriter, rng: random.Random, case: Case, style: dict[str, s
 
 def negated_sentence(w: NoteWriter, rng: random.Random, spec: CodeSpec, inpatient: bool) -> None:
     """A sentence that rules a condition out (assertion ``negated``)."""
-    tmpl = rng.choice(
-        (
-            "No evidence of {m} on today's evaluation. ",
-            "Workup negative for {m}. ",
-            "{M} was ruled out. ",
-            "Imaging without evidence of {m}. ",
-        )
-        if spec.kind != "chronic"
-        else ("No history of {m}. ", "Denies any history of {m}. ")
-    )
+    if spec.kind == "chronic":
+        options: tuple[str, ...] = ("No history of {m}. ", "Denies any history of {m}. ")
+    else:
+        options = ("Workup negative for {m}. ", "{M} was ruled out. ")
+        if spec.system in ("resp", "cv", "gi", "gu", "neuro"):
+            options += ("Imaging without evidence of {m}. ",)
+        if not inpatient:
+            options += ("No evidence of {m} on today's evaluation. ",)
+    tmpl = rng.choice(options)
     key = "{M}" if "{M}" in tmpl else "{m}"
     before, after = tmpl.split(key)
     w.write(before)

@@ -29,6 +29,18 @@ PRIMARY_KINDS = {
 EXTRA_KINDS = ("chronic", "acute", "minor", "symptom", "status", "pregnancy", "injury", "severe")
 EXTRA_RANGE = {"progress_note": (0, 4), "ed_note": (0, 3), "discharge_summary": (2, 6), "consult": (1, 5)}
 _DEFINITIVE = ("acute", "severe", "minor", "injury")
+RELATED_SYSTEMS = {
+    "cv": ("resp", "neuro"),
+    "resp": ("cv", "inf", "ent"),
+    "gi": ("gu", "inf"),
+    "gu": ("gi", "inf"),
+    "neuro": ("cv",),
+    "inf": ("resp", "skin", "gi", "gu"),
+    "skin": ("inf",),
+    "ent": ("resp", "inf"),
+    "endo": ("gen",),
+    "gen": ("inf", "endo"),
+}
 DISTRACTOR_KINDS = {
     "progress_note": (
         "negated_symptom",
@@ -260,6 +272,12 @@ def _distractors(
 ) -> list[tuple[str, CodeSpec]]:
     """Non-codable mentions: their codes and groups differ from every coded one."""
     kinds = DISTRACTOR_KINDS[case.doc_type]
+    routine = case.primary.kind in ("exam", "pregnancy") or (
+        case.setting == "op" and case.primary.kind == "chronic"
+    )
+    if routine:  # no differential diagnosis at a routine or follow-up visit
+        kinds = tuple(k for k in kinds if k not in ("negated", "hypothetical"))
+    near = RELATED_SYSTEMS.get(case.primary.system, ()) + (case.primary.system,)
     lo, hi = (0, min(1, count[1])) if case.doc_type == "procedure_note" else count
     used_groups = {c.group for c in case.codes}
     used_systems = {c.system for c in case.codes if c.kind not in ("status", "exam")}
@@ -271,7 +289,10 @@ def _distractors(
             for s in sampler.by_distractor[kind]
             if s.group not in used_groups
             and (kind != "negated_symptom" or s.system not in used_systems)
-            and (kind not in ("historical", "hypothetical") or s.fits(case.age, case.sex))
+            and (kind == "family" or s.fits(case.age, case.sex))
+            # a differential stays near the presenting problem; office notes do not rule out emergencies
+            and (kind not in ("negated", "hypothetical") or s.system in near)
+            and (kind not in ("negated", "hypothetical") or case.setting != "op" or s.kind != "severe")
         ]
         spec = sampler.pick(rng, opts)
         if spec is not None:

@@ -70,6 +70,7 @@ def run(n_edits: int, n_checks: int, n_baseline: int, seed: int = 0) -> dict[str
             "deletion": [e.deletion for e in edits],
         }
     )
+    con.register("frame", frame)
     con.execute("CREATE TABLE ptp AS SELECT * FROM frame")
     sql = (
         "SELECT 1 FROM ptp WHERE column1 = ? AND column2 = ? AND effective <= ? "
@@ -81,7 +82,7 @@ def run(n_edits: int, n_checks: int, n_baseline: int, seed: int = 0) -> dict[str
         con.execute(sql, [c1, c2, d, d]).fetchall()
     duck_s = time.perf_counter() - t0
     # Second baseline: all pairs at once as one DuckDB join (batch, not per encounter).
-    qframe = pd.DataFrame(queries, columns=["column1", "column2"])
+    con.register("qframe", pd.DataFrame(queries, columns=["column1", "column2"]))
     t0 = time.perf_counter()
     batch_hits = con.execute(
         "SELECT count(*) FROM qframe q JOIN ptp p USING (column1, column2) "

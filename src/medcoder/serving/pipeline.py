@@ -1,0 +1,262 @@
+"""The coding pipeline, in-process: the same object serves notebooks, batch jobs and the service.
+
+normalise (intake) -> model (one batched forward: probabilities + attention) -> calibration ->
+decision thresholds -> evidence spans -> sections and ConText assertions on the evidence
+(a code whose every evidence span is negated, historical, family, hypothetical, or uncertain
+outside inpatient care, is suppressed or down-weighted) -> rules -> routing -> ``CodingResult``.
+
+Example::
+
+    pipe = CodingPipeline.from_model_dir("training/model")
+    result = pipe.code_text("ASSESSMENT: type 2 diabetes ...")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from importlib.metadata import version as pkg_version
+from pathlib import Path
+
+import numpy as np
+
+from medcoder.data.records import Document, Setting
+from medcoder.serving.config import PipelineConfig
+from medcoder.serving.intake import EncounterContext, normalise_text
+from medcoder.serving.policy import Calibrate, Route, load_calibration, threshold_route
+from medcoder.serving.rules_view import apply_rules
+from medcoder.serving.schemas import (
+    Alternative,
+    Assertion,
+    CodingResponse,
+    EvidenceSpan,
+    Suggestion,
+    Suppressed,
+    Versions,
+)
+from medcoder.serving.scoring import Scored, attention_spans, explainer_spans, score_batch
+
+log = logging.getLogger(__name__)
+
+CodingResult = CodingResponse
+"""The pipeline's result record is the service's response model (one schema, one meaning)."""
+
+
+def model_version_of(model_dir: Path, versions: dict) -> str:
+    """The registered version if the directory has one, else ``sha-<12 hex of the weights>``."""
+    if versions.get("model_version"):
+        return str(versions["model_version"])
+    digest = hashlib.sha256((model_dir / "weights.safetensors").read_bytes()).hexdigest()
+    return f"sha-{digest[:12]}"
+
+
+def _assertion_of(a) -> Assertion:  # type: ignore[no-untyped-def]
+    for flag, value in (
+        ("negated", Assertion.NEGATED),
+        ("family", Assertion.FAMILY),
+        ("historical", Assertion.HISTORICAL),
+        ("hypothetical", Assertion.HYPOTHETICAL),
+        ("uncertain", Assertion.UNCERTAIN),
+    ):
+        if getattr(a, flag):
+            return value
+    return Assertion.AFFIRMED
+
+
+class CodingPipeline:
+    """A loaded model directory plus rules, calibration and routing; ``code_many`` is thread-safe
+    for reads (torch inference, pure rules) and is what the service's micro-batcher calls."""
+
+    def __init__(
+        self,
+        model,  # medcoder.training.model_dir.TrainedModel
+        config: PipelineConfig | None = None,
+        *,
+        rules=None,  # medcoder.rules.RuleSet
+        calibrate: Calibrate | None = None,
+        route: Route | None = None,
+        calibration_name: str = "identity",
+    ) -> None:
+        from medcoder.rules import RuleSet
+
+        self.model = model
+        self.config = config or PipelineConfig()
+        self.rules = rules if rules is not None else RuleSet.default(example_packs=self.config.example_packs)
+        self.calibrate = calibrate or (lambda p: p)
+        self.calibration_name = calibration_name
+        self.route = route or threshold_route(self.config.auto_min_probability)
+        versions = dict(model.versions)
+        self.versions = Versions(
+            model_name=str(versions.get("model_name") or "medcoder"),
+            model_version=model_version_of(Path(model.path), versions),
+            code_sets={str(k): str(v) for k, v in (versions.get("code_sets") or {}).items()},
+            rule_packs=self.rules.versions(),
+            evidence_method=self.config.evidence_method,
+            medcoder=pkg_version("medcoder"),
+        )
+        labels = model.label_space.labels
+        self._systems = [lab.system.value for lab in labels]
+        self._codes = [lab.code for lab in labels]
+        self._descs = list(model.coder.label_descriptions)
+        categories: dict[str, list[int]] = {}
+        for j, code in enumerate(self._codes):
+            categories.setdefault(code[:3], []).append(j)
+        self._siblings = {j: categories[code[:3]] for j, code in enumerate(self._codes)}
+
+    @classmethod
+    def from_model_dir(cls, path: str | Path, config: PipelineConfig | None = None) -> CodingPipeline:
+        """Load a model directory (``medcoder train`` output) with its calibrator if it has one."""
+        import torch
+
+        from medcoder.training.model_dir import load_model_dir
+
+        torch.set_grad_enabled(False)
+        model = load_model_dir(path)
+        calibrate, name = load_calibration(Path(path))
+        return cls(model, config, calibrate=calibrate, calibration_name=name)
+
+    # public API ----------------------------------------------------------------------------
+    def code_text(self, text: str, **document_fields) -> CodingResult:  # type: ignore[no-untyped-def]
+        """Code one plain-text note (``document_fields`` go to ``Document``: setting, patient, payer...)."""
+        doc = Document(id=document_fields.pop("id", f"doc-{uuid.uuid4().hex[:16]}"), text=text, **document_fields)
+        return self.code(doc)
+
+    def code(self, doc: Document, ctx: EncounterContext | None = None, request_id: str | None = None) -> CodingResult:
+        return self.code_many([(doc, ctx or EncounterContext())], [request_id] if request_id else None)[0]
+
+    def code_many(
+        self,
+        items: Sequence[tuple[Document, EncounterContext]],
+        request_ids: Sequence[str] | None = None,
+    ) -> list[CodingResult]:
+        """Code several charts with one batched model call; results in input order."""
+        if not items:
+            return []
+        t0 = time.perf_counter()
+        texts = [normalise_text(doc.text) for doc, _ in items]
+        want_attention = self.config.evidence_method == "attention"
+        scored = score_batch(self.model.coder, texts, self.config.batch_size, keep_attention=want_attention)
+        raw = np.stack([s.probs for s in scored])
+        calibrated = np.clip(self.calibrate(raw), 0.0, 1.0)
+        t_model = time.perf_counter()
+        out = []
+        for i, (doc, ctx) in enumerate(items):
+            rid = request_ids[i] if request_ids else uuid.uuid4().hex
+            out.append(self._one(doc, texts[i], ctx, scored[i], raw[i], calibrated[i], rid))
+        per_doc_ms = (time.perf_counter() - t0) * 1000 / len(items)
+        log.debug("coded %d charts: model %.1f ms, total %.1f ms/chart", len(items),
+                  (t_model - t0) * 1000, per_doc_ms)  # fmt: skip
+        return out
+
+    # steps ---------------------------------------------------------------------------------
+    def _candidates(self, calibrated: np.ndarray) -> list[int]:
+        cut = self.model.threshold_vector
+        idx = [int(j) for j in np.argsort(-calibrated, kind="stable") if calibrated[j] >= cut[j]]
+        return idx[: self.config.max_codes]
+
+    def _evidence(self, text: str, scored: Scored, targets: list[int]) -> dict[int, list]:
+        n = self.config.evidence_spans
+        if self.config.evidence_method == "attention":
+            return attention_spans(self.model.coder, text, scored, targets, n)
+        return explainer_spans(self.model.coder, text, targets, self.config.evidence_method, n)
+
+    def _alternatives(self, j: int, calibrated: np.ndarray, chosen: set[int]) -> list[Alternative]:
+        sib = [k for k in self._siblings[j] if k != j and k not in chosen]
+        sib.sort(key=lambda k: -calibrated[k])
+        return [
+            Alternative(system=self._systems[k], code=self._codes[k], description=self._descs[k],
+                        probability=float(calibrated[k]))  # fmt: skip
+            for k in sib[: self.config.alternatives]
+            if calibrated[k] >= self.config.alternative_min_probability
+        ]
+
+    def _assertions(self, text: str, spans_by_code: dict[int, list], setting: Setting) -> dict[int, tuple]:
+        """Per code: (assertion, cues, non_affirmed_only) from ConText on its evidence spans."""
+        from medcoder.nlp.assertions import assertions
+
+        flat = [(j, sp) for j, spans in spans_by_code.items() for sp in spans]
+        if not flat or self.config.assertion_policy == "off":
+            return {}
+        verdicts = assertions(text, [sp for _, sp in flat])
+        by_code: dict[int, list] = {}
+        for (j, _), a in zip(flat, verdicts, strict=True):
+            by_code.setdefault(j, []).append(a)
+        out = {}
+        for j, items in by_code.items():
+            states = [_assertion_of(a) for a in items]
+            blocking = {Assertion.NEGATED, Assertion.FAMILY, Assertion.HISTORICAL, Assertion.HYPOTHETICAL}
+            if setting is not Setting.INPATIENT:  # outpatient: uncertain diagnoses are not coded
+                blocking.add(Assertion.UNCERTAIN)
+            only_blocked = all(s in blocking for s in states)
+            first = states[0] if only_blocked else Assertion.AFFIRMED
+            cues = sorted({c for a in items for c in a.cues})
+            out[j] = (first, cues, only_blocked, [a.section for a in items])
+        return out
+
+    def _one(self, doc, text, ctx, scored, raw, calibrated, request_id) -> CodingResult:  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        calibrated = calibrated.copy()
+        targets = self._candidates(calibrated)
+        spans = self._evidence(text, scored, targets)
+        verdicts = self._assertions(text, spans, doc.setting)
+        suppressed: list[Suppressed] = []
+        kept: list[int] = []
+        cut = self.model.threshold_vector
+        for j in targets:
+            state, cues, blocked, _ = verdicts.get(j, (Assertion.UNKNOWN, [], False, []))
+            if blocked and self.config.assertion_policy == "downweight":
+                calibrated[j] *= self.config.downweight_factor
+                blocked = calibrated[j] < cut[j]
+            if blocked:
+                suppressed.append(
+                    Suppressed(system=self._systems[j], code=self._codes[j], description=self._descs[j],
+                               probability=float(calibrated[j]), assertion=state, cues=cues)  # fmt: skip
+                )
+            else:
+                kept.append(j)
+        chosen = set(kept)
+        suggestions = []
+        for j in kept:
+            state = verdicts.get(j, (Assertion.UNKNOWN,))[0]
+            sections = verdicts.get(j, (None, None, None, []))[3]
+            evidence = [
+                EvidenceSpan(start=sp.start, end=sp.end, text=text[sp.start : sp.end], score=float(sp.score),
+                             section=sections[k] if k < len(sections) else None)  # fmt: skip
+                for k, sp in enumerate(spans.get(j, []))
+            ]
+            suggestions.append(
+                Suggestion(
+                    system=self._systems[j],
+                    code=self._codes[j],
+                    description=self._descs[j],
+                    probability=float(calibrated[j]),
+                    model_probability=float(raw[j]),
+                    threshold=float(cut[j]),
+                    evidence=evidence if ctx.want_evidence else [],
+                    alternatives=self._alternatives(j, calibrated, chosen),
+                    assertion=state,
+                )
+            )
+        doc_for_rules = doc if doc.text == text else Document(**{**_fields(doc), "text": text})
+        rules = apply_rules(doc_for_rules, ctx, suggestions, self.rules)
+        route = self.route(suggestions, suppressed, rules.findings)
+        return CodingResult(
+            request_id=request_id,
+            document_id=doc.id,
+            suggestions=suggestions,
+            suppressed=suppressed,
+            findings=rules.findings,
+            hcc=rules.hcc,
+            em=rules.em,
+            cdi_queries=rules.cdi,
+            route=route,
+            versions=self.versions,
+            elapsed_ms=(time.perf_counter() - t0) * 1000,
+        )
+
+
+def _fields(doc: Document) -> dict:
+    return {name: getattr(doc, name) for name in Document.__slots__}
