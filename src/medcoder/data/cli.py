@@ -75,6 +75,9 @@ def card(
     ),
     n: int = typer.Option(SYNTH_DEFAULT_N, "--n", help="synthetic: documents to generate when no --path."),
     seed: int = typer.Option(SYNTH_DEFAULT_SEED, "--seed", help="synthetic: generator and split seed."),
+    split_dir: Path | None = typer.Option(
+        None, "--split-dir", help="synthetic: a folder of prepared <split>.jsonl files (`data prepare`)."
+    ),
 ) -> None:
     """Compute statistics and write data_cards/<NAME>.md."""
     from medcoder.data.cards import compute_stats, write_card
@@ -101,6 +104,20 @@ def card(
 
             mimic = load_mimiciv_icd10_splits(root)
             splits = {"train": mimic["train"], "dev": mimic["val"], "test": mimic["test"]}
+        elif name == "synthetic" and split_dir is not None:
+            from medcoder.data.io import read_documents
+            from medcoder.data.synth import KNOWN_LIMITS
+
+            files = sorted(split_dir.glob("*.jsonl"))
+            if not files:
+                raise FileNotFoundError(f"{split_dir}: no <split>.jsonl files (run `medcoder data prepare`)")
+            order = {"train": 0, "dev": 1, "cal": 2, "test": 3}
+            files.sort(key=lambda f: (order.get(f.stem, 9), f.stem))
+            splits = {f.stem: read_documents(f) for f in files}
+            extra["How this card's corpus was made"] = (
+                f"Prepared splits read from `{split_dir}` ({', '.join(splits)}), written by `medcoder data prepare`."
+            )
+            extra["Generator simplifications"] = "\n".join(f"- {item}" for item in KNOWN_LIMITS)
         elif name == "synthetic":
             if path is not None:
                 from medcoder.data.io import read_documents
