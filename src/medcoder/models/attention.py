@@ -47,8 +47,9 @@ class LabelAttention(nn.Module):
         Returns (logits [batch, n_labels] float32, attention [batch, n_labels, seq_len] float32).
         """
         z = torch.tanh(self.w(h))  # [B, T, P]
-        scores = torch.einsum("btp,lp->blt", z.float(), queries.float())  # [B, L, T]
-        attn = masked_softmax(scores, mask[:, None, :])
+        with torch.autocast(device_type=h.device.type, enabled=False):  # scores + softmax in float32
+            scores = torch.einsum("btp,lp->blt", z.float(), queries.float())  # [B, L, T]
+            attn = masked_softmax(scores, mask[:, None, :])
         v = torch.einsum("blt,btd->bld", attn, h.float())  # [B, L, D]
         logits = (v * out_w.float()[None]).sum(-1) + out_b.float()[None]
         return logits, attn

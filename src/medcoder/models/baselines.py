@@ -100,7 +100,7 @@ class TfidfLogRegCoder:
         self.label_space = LabelSpace.from_documents(train, c.systems)
         if len(self.label_space) == 0:
             raise ValueError("TfidfLogRegCoder.fit: the training documents carry no codes of the chosen systems")
-        y = self.label_space.encode(train).astype(np.int8)
+        y = self.label_space.encode(train).astype(np.int64)  # int8 breaks OneVsRest (sklearn 1.9)
         self._vectorizer = TfidfVectorizer(
             ngram_range=c.ngram_range,
             min_df=min(c.min_df, len(train)),

@@ -35,17 +35,20 @@ class DescriptionMatch(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor, desc: Tensor) -> Tensor:
         """x: [batch, seq_len, dim]; mask: [batch, seq_len] bool; desc: [n_labels, dim] -> logits [batch, n_labels]."""
-        xn = nn.functional.normalize(x.float(), dim=-1)
-        dn = nn.functional.normalize(desc.float(), dim=-1)
-        cos = torch.einsum("btd,ld->blt", xn, dn)
-        attn = masked_softmax(cos * self.temperature, mask[:, None, :])
-        return self.scale * (attn * cos).sum(-1) + self.offset
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            xn = nn.functional.normalize(x.float(), dim=-1)
+            dn = nn.functional.normalize(desc.float(), dim=-1)
+            cos = torch.einsum("btd,ld->blt", xn, dn)
+            attn = masked_softmax(cos * self.temperature, mask[:, None, :])
+            return self.scale * (attn * cos).sum(-1) + self.offset
 
 
 class DescriptionLabelHead(nn.Module):
     """Label-wise attention whose per-label parameters are a description map plus a residual."""
 
-    def __init__(self, hidden: int, proj: int, desc_dim: int, n_labels: int, use_residuals: bool = True) -> None:
+    def __init__(
+        self, hidden: int, proj: int, desc_dim: int, n_labels: int, use_residuals: bool = True
+    ) -> None:
         super().__init__()
         if n_labels < 1:
             raise ValueError("DescriptionLabelHead needs at least one label")

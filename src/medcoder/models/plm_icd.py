@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 from medcoder.models.laat import masked_mean
+from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 
 
 def load_encoder(path: str | Path | None = None, config: dict | None = None) -> nn.Module:
@@ -35,9 +35,17 @@ def load_encoder(path: str | Path | None = None, config: dict | None = None) -> 
 class PLMICD(nn.Module):
     """Chunked token ids [batch, n_chunks, chunk_size] -> logits [batch, n_labels] and attention."""
 
-    def __init__(self, encoder: nn.Module, n_labels: int, proj: int = 256, dropout: float = 0.1) -> None:
+    def __init__(
+        self, encoder: nn.Module, n_labels: int, proj: int = 256, dropout: float = 0.1, freeze_encoder: bool = False
+    ) -> None:
+        """``freeze_encoder``: keep the encoder fixed and cache chunk states (label attention trains alone;
+        the practical PLM-ICD variant on a CPU)."""
         super().__init__()
         self.encoder = encoder
+        self.freeze_encoder = freeze_encoder
+        self._cache: dict[bytes, Tensor] = {}
+        if freeze_encoder:
+            self.encoder.requires_grad_(False)
         hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.head = DescriptionLabelHead(hidden, proj, hidden, n_labels)
@@ -70,6 +78,23 @@ class PLMICD(nn.Module):
         self.desc_emb = torch.cat([self.desc_emb, emb])
         self.head.add_labels(emb.shape[0])
 
+    @torch.no_grad()
+    def _frozen_states(self, ids: Tensor, mask: Tensor, used: Tensor, states: Tensor) -> Tensor:
+        """Encoder states of each used chunk, computed once per distinct chunk (eval mode, cached on CPU)."""
+        keys = [ids[i].cpu().numpy().tobytes() if used[i] else b"" for i in range(ids.shape[0])]
+        todo = [i for i, k in enumerate(keys) if k and k not in self._cache]
+        if todo:
+            was_training = self.encoder.training
+            self.encoder.eval()
+            h = self.encoder(input_ids=ids[todo], attention_mask=mask[todo].long()).last_hidden_state
+            self.encoder.train(was_training)
+            for i, row in zip(todo, h, strict=True):
+                self._cache[keys[i]] = row.to(torch.bfloat16).cpu()
+        for i, k in enumerate(keys):
+            if k:
+                states[i] = self._cache[k].to(states.device, torch.float32)
+        return states
+
     def forward(self, input_ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """input_ids, mask: [batch, n_chunks, chunk_size] -> (logits [batch, n_labels],
         attention [batch, n_labels, n_chunks * chunk_size]). Fully padded chunks are not encoded."""
@@ -77,8 +102,12 @@ class PLMICD(nn.Module):
         flat_ids, flat_mask = input_ids.reshape(b * c, s), mask.reshape(b * c, s).bool()
         used = flat_mask.any(1)
         states = flat_ids.new_zeros((b * c, s, self.desc_emb.shape[1]), dtype=torch.float32)
-        if used.any():
-            h = self.encoder(input_ids=flat_ids[used], attention_mask=flat_mask[used].long()).last_hidden_state
+        if self.freeze_encoder:
+            states = self._frozen_states(flat_ids, flat_mask, used, states)
+        elif used.any():
+            h = self.encoder(
+                input_ids=flat_ids[used], attention_mask=flat_mask[used].long()
+            ).last_hidden_state
             states = states.to(h.dtype)
             states[used] = h
         h = states.reshape(b, c * s, -1)

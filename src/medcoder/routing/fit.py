@@ -146,7 +146,8 @@ def code_units(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPoli
 def certify(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPolicy) -> ThresholdChoice:
     """The guaranteed auto threshold on the certify half."""
     conf, correct = code_units(charts, scored, policy)
-    return choose_threshold(conf, correct, policy.target_precision, policy.delta, method=policy.method)
+    return choose_threshold(conf, correct, policy.target_precision, policy.delta, method=policy.method,
+                            min_accepted=policy.min_accepted)
 
 
 def calibrate_model(model_dir: str | Path, cal_docs: Sequence[Document], policy: RoutingPolicy,

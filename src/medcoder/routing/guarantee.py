@@ -15,6 +15,12 @@ Method (Learn-then-Test, Angelopoulos et al. 2021, with fixed-sequence testing):
   the order is fixed before looking at the data; precision usually falls as ``t`` falls, so little
   is lost by stopping early. ``method="bonferroni"`` tests every candidate at ``delta / m`` and is
   offered for comparison (valid for any order, more conservative).
+- Candidates that accept fewer than ``max(n_min, min_accepted)`` units are skipped, where ``n_min``
+  is the smallest count at which even a perfect record (n of n correct) certifies ``target`` at
+  ``delta`` (``target ** n_min <= delta``) and ``min_accepted`` (default 100) keeps the sequence
+  from stopping on the first few, noisy, highest-confidence units. Skipping reads only the confidences, never a correctness bit, so
+  the test sequence is still fixed before correctness is looked at (the same argument as for
+  choosing the grid from unlabeled scores).
 - The chosen threshold is the loosest rejected candidate. With probability at least
   ``1 - delta`` over the draw of the calibration units, its precision on new exchangeable data
   is at least ``target``. If nothing is rejected, nothing is auto-finalized (``t = inf``).
@@ -83,6 +89,7 @@ def choose_threshold(
     delta: float = 0.05,
     candidates: Sequence[float] | None = None,
     method: str = "fixed_sequence",
+    min_accepted: int = 100,
 ) -> ThresholdChoice:
     """Loosest threshold whose accepted set certifiably reaches ``target`` precision (see module doc)."""
     c = np.asarray(confidences, dtype=np.float64)
@@ -95,11 +102,14 @@ def choose_threshold(
         raise ValueError(f"method must be 'fixed_sequence' or 'bonferroni', got {method!r}")
     grid = np.sort(np.asarray(default_candidates(c) if candidates is None else candidates, dtype=np.float64))[::-1]
     level = delta if method == "fixed_sequence" else delta / len(grid)
+    n_min = max(int(np.ceil(np.log(level) / np.log(target))), min_accepted)
     chosen: tuple[float, int, int, float] | None = None
     tested = []
     for t in grid:
         acc = c >= t
         n, k = int(acc.sum()), int(z[acc].sum())
+        if n < n_min:
+            continue
         lb = clopper_pearson_lower(k, n, level) if n else 0.0
         tested.append((float(t), n, k, lb))
         if lb >= target:

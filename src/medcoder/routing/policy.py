@@ -90,6 +90,7 @@ class RoutingPolicy:
     target_precision: float = 0.95
     delta: float = 0.05
     method: str = "fixed_sequence"
+    min_accepted: int = 100
     confidence: str = "router"  # "router" (router P(code correct)) or "calibrated"
     auto_threshold: float = float("inf")
     escalate_below: float = 0.05

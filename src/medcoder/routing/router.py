@@ -3,7 +3,7 @@
 - chart head: chart features -> P(the chart's suggested code set is exactly right);
 - code head: code + chart features -> P(this suggested code is correct).
 
-Both train full-batch with binary cross-entropy on standardised features. The router calibrates
+Both train on full-size batches resampled with replacement, with binary cross-entropy on standardised features. The router calibrates
 itself without touching the certification data: a temperature per head is fitted on out-of-fold
 logits (``n_folds``-fold cross-fitting on the fitting data), then the final heads are trained on
 all of it. Weights go to ``router.safetensors``, everything else to ``router.json``.
@@ -44,7 +44,7 @@ def _train_head(x: np.ndarray, y: np.ndarray, cfg: RouterConfig):
     """Fit one MLP head with Lightning (full batch); returns the nn.Module (eval mode)."""
     import lightning as L
     import torch
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
     class Head(L.LightningModule):
         def __init__(self) -> None:
@@ -60,9 +60,11 @@ def _train_head(x: np.ndarray, y: np.ndarray, cfg: RouterConfig):
 
     L.seed_everything(cfg.seed, verbose=False)
     ds = TensorDataset(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
-    loader = DataLoader(ds, batch_size=max(len(ds), 1), shuffle=False)
+    # one Lightning epoch of ``cfg.epochs`` resampled full-size batches: per-epoch overhead paid once
+    sampler = RandomSampler(ds, replacement=True, num_samples=len(ds) * cfg.epochs)
+    loader = DataLoader(ds, batch_size=max(len(ds), 1), sampler=sampler)
     head = Head()
-    trainer = L.Trainer(max_epochs=cfg.epochs, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(head, loader)
     return head.net.eval()

@@ -39,6 +39,7 @@ class PipelineConfig(BaseModel):
     known_payers: tuple[str, ...] = ("MEDICARE", "MEDICAID", "COMMERCIAL", "SELF_PAY", "ACME")
     example_packs: bool = True
     batch_size: int = Field(default=16, ge=1)
+    torch_threads: int = Field(default=1, ge=0, description="torch intra-op threads (0: leave torch's default).")
 
 
 class BatchingConfig(BaseModel):

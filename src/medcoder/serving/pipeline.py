@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from medcoder.data.records import Document, Setting
+from medcoder.data.records import Document
 from medcoder.serving.config import PipelineConfig
+from medcoder.serving.context import Verdict, assert_evidence
 from medcoder.serving.intake import EncounterContext, normalise_text
 from medcoder.serving.policy import Calibrate, Route, load_calibration, threshold_route
 from medcoder.serving.rules_view import apply_rules
@@ -51,19 +52,6 @@ def model_version_of(model_dir: Path, versions: dict) -> str:
         return str(versions["model_version"])
     digest = hashlib.sha256((model_dir / "weights.safetensors").read_bytes()).hexdigest()
     return f"sha-{digest[:12]}"
-
-
-def _assertion_of(a) -> Assertion:  # type: ignore[no-untyped-def]
-    for flag, value in (
-        ("negated", Assertion.NEGATED),
-        ("family", Assertion.FAMILY),
-        ("historical", Assertion.HISTORICAL),
-        ("hypothetical", Assertion.HYPOTHETICAL),
-        ("uncertain", Assertion.UNCERTAIN),
-    ):
-        if getattr(a, flag):
-            return value
-    return Assertion.AFFIRMED
 
 
 class CodingPipeline:
@@ -114,6 +102,10 @@ class CodingPipeline:
         from medcoder.training.model_dir import load_model_dir
 
         torch.set_grad_enabled(False)
+        if config is None or config.torch_threads:
+            # One intra-op thread: on a shared or small machine more threads spin against each other
+            # (a tiny LSTM ran 100x slower with 2 threads under load); scale with workers instead.
+            torch.set_num_threads((config or PipelineConfig()).torch_threads or 1)
         model = load_model_dir(path)
         calibrate, name = load_calibration(Path(path))
         return cls(model, config, calibrate=calibrate, calibration_name=name)
@@ -173,58 +165,38 @@ class CodingPipeline:
             if calibrated[k] >= self.config.alternative_min_probability
         ]
 
-    def _assertions(self, text: str, spans_by_code: dict[int, list], setting: Setting) -> dict[int, tuple]:
-        """Per code: (assertion, cues, non_affirmed_only) from ConText on its evidence spans."""
-        from medcoder.nlp.assertions import assertions
-
-        flat = [(j, sp) for j, spans in spans_by_code.items() for sp in spans]
-        if not flat or self.config.assertion_policy == "off":
-            return {}
-        verdicts = assertions(text, [sp for _, sp in flat])
-        by_code: dict[int, list] = {}
-        for (j, _), a in zip(flat, verdicts, strict=True):
-            by_code.setdefault(j, []).append(a)
-        out = {}
-        for j, items in by_code.items():
-            states = [_assertion_of(a) for a in items]
-            blocking = {Assertion.NEGATED, Assertion.FAMILY, Assertion.HISTORICAL, Assertion.HYPOTHETICAL}
-            if setting is not Setting.INPATIENT:  # outpatient: uncertain diagnoses are not coded
-                blocking.add(Assertion.UNCERTAIN)
-            only_blocked = all(s in blocking for s in states)
-            first = states[0] if only_blocked else Assertion.AFFIRMED
-            cues = sorted({c for a in items for c in a.cues})
-            out[j] = (first, cues, only_blocked, [a.section for a in items])
-        return out
-
     def _one(self, doc, text, ctx, scored, raw, calibrated, request_id) -> CodingResult:  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         calibrated = calibrated.copy()
         targets = self._candidates(calibrated)
         spans = self._evidence(text, scored, targets)
-        verdicts = self._assertions(text, spans, doc.setting)
+        verdicts = (
+            assert_evidence(text, spans, doc.setting) if self.config.assertion_policy != "off" else {}
+        )
+        unknown = Verdict(Assertion.UNKNOWN, (), False, ())
         suppressed: list[Suppressed] = []
         kept: list[int] = []
         cut = self.model.threshold_vector
         for j in targets:
-            state, cues, blocked, _ = verdicts.get(j, (Assertion.UNKNOWN, [], False, []))
+            v = verdicts.get(j, unknown)
+            blocked = v.blocked
             if blocked and self.config.assertion_policy == "downweight":
                 calibrated[j] *= self.config.downweight_factor
                 blocked = calibrated[j] < cut[j]
             if blocked:
                 suppressed.append(
                     Suppressed(system=self._systems[j], code=self._codes[j], description=self._descs[j],
-                               probability=float(calibrated[j]), assertion=state, cues=cues)  # fmt: skip
+                               probability=float(calibrated[j]), assertion=v.assertion, cues=list(v.cues))  # fmt: skip
                 )
             else:
                 kept.append(j)
         chosen = set(kept)
         suggestions = []
         for j in kept:
-            state = verdicts.get(j, (Assertion.UNKNOWN,))[0]
-            sections = verdicts.get(j, (None, None, None, []))[3]
+            v = verdicts.get(j, unknown)
             evidence = [
                 EvidenceSpan(start=sp.start, end=sp.end, text=text[sp.start : sp.end], score=float(sp.score),
-                             section=sections[k] if k < len(sections) else None)  # fmt: skip
+                             section=v.sections[k] if k < len(v.sections) else None)  # fmt: skip
                 for k, sp in enumerate(spans.get(j, []))
             ]
             suggestions.append(
@@ -237,7 +209,7 @@ class CodingPipeline:
                     threshold=float(cut[j]),
                     evidence=evidence if ctx.want_evidence else [],
                     alternatives=self._alternatives(j, calibrated, chosen),
-                    assertion=state,
+                    assertion=v.assertion,
                 )
             )
         doc_for_rules = doc if doc.text == text else Document(**{**_fields(doc), "text": text})

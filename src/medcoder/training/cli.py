@@ -36,6 +36,21 @@ def _overrides(items: list[str]) -> dict[str, object]:
     return out
 
 
+def _params_overrides(path: Path | None, section: str) -> dict[str, object]:
+    """Nested keys of ``path[section]`` as ``a__b`` overrides (what ``medcoder tune`` writes back)."""
+    if path is None:
+        return {}
+    import yaml
+
+    def walk(node: dict, prefix: str) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for k, v in node.items():
+            out.update(walk(v, f"{prefix}{k}__") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    return walk((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(section) or {}, "")
+
+
 def train_cmd(
     config: Path = typer.Option(Path("configs/model/laat.yaml"), help="training YAML (configs/model/)"),
     train: str = typer.Option(..., help=DATA_HELP),
@@ -43,6 +58,10 @@ def train_cmd(
     out: Path = typer.Option(..., help="model directory to write"),
     set_: list[str] = typer.Option([], "--set", help="override a config key: --set optim.lr=0.001"),
     track: bool | None = typer.Option(None, "--track/--no-track", help="MLflow logging (default: config)"),
+    params: Path | None = typer.Option(
+        None, help="YAML whose SECTION overrides the config (e.g. params.yaml)"
+    ),
+    params_section: str = typer.Option("train", help="section of --params to apply"),
 ) -> None:
     """Train LAAT or PLM-ICD, tune decision thresholds on dev and write one model directory."""
     from rich.console import Console
@@ -50,11 +69,18 @@ def train_cmd(
     from medcoder.training.config import load_config
     from medcoder.training.pipeline import train_model
 
-    cfg = load_config(config, **_overrides(set_))
+    cfg = load_config(config, **_params_overrides(params, params_section), **_overrides(set_))
     result = train_model(cfg, read_dataset(train), read_dataset(dev), out, track=track)
     console = Console()
     console.print(f"model directory: {result.model_dir}")
-    for key in ("dev_map", "dev_map_all_gold", "dev_micro_f1", "dev_macro_f1", "train_docs_per_s", "infer_docs_per_s"):
+    for key in (
+        "dev_map",
+        "dev_map_all_gold",
+        "dev_micro_f1",
+        "dev_macro_f1",
+        "train_docs_per_s",
+        "infer_docs_per_s",
+    ):
         console.print(f"  {key}: {result.metrics[key]:.4f}")
     if result.tracking:
         console.print(f"  MLflow: {result.tracking['model_name']} version {result.tracking['model_version']}")
@@ -76,11 +102,19 @@ def tune_cmd(
     from medcoder.training.tune import tune, write_best_params
 
     base = load_config(config, **_overrides(set_))
-    res = tune(base, read_dataset(train), read_dataset(dev), work_dir, trials,
-               timeout_s=timeout_min * 60 if timeout_min else None)
+    res = tune(
+        base,
+        read_dataset(train),
+        read_dataset(dev),
+        work_dir,
+        trials,
+        timeout_s=timeout_min * 60 if timeout_min else None,
+    )
     path = write_best_params(res.best_params, params_file, section)
-    typer.echo(f"best dev_map {res.best_value:.4f} over {res.n_trials} trials ({res.n_pruned} pruned): "
-               f"{res.best_params} -> {path}")
+    typer.echo(
+        f"best dev_map {res.best_value:.4f} over {res.n_trials} trials ({res.n_pruned} pruned): "
+        f"{res.best_params} -> {path}"
+    )
 
 
 def code_cmd(
@@ -99,9 +133,17 @@ def code_cmd(
     text = note_file.read_text(encoding="utf-8")
     suggestions = trained.suggest(text, top_k=top_k, min_probability=min_probability)
     if fmt == "json":
-        typer.echo(json.dumps({"note": str(note_file), "model": trained.versions.get("model_name"),
-                               "model_version": trained.versions.get("model_version"),
-                               "suggestions": [s.to_dict() for s in suggestions]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "note": str(note_file),
+                    "model": trained.versions.get("model_name"),
+                    "model_version": trained.versions.get("model_version"),
+                    "suggestions": [s.to_dict() for s in suggestions],
+                },
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table

@@ -69,12 +69,21 @@ class NeuralCoder:
         if c.model == "laat":
             empty = torch.zeros((n_labels, 1), dtype=torch.long)
             p = c.laat
-            return LAAT(self.text.vocab_size, empty, empty.bool(), p.emb_dim, p.hidden, p.proj, p.dropout, self.text.pad_id)
+            return LAAT(
+                self.text.vocab_size,
+                empty,
+                empty.bool(),
+                p.emb_dim,
+                p.hidden,
+                p.proj,
+                p.dropout,
+                self.text.pad_id,
+            )
         if encoder_config is not None or c.plm.encoder_config is not None:
             encoder = load_encoder(config=encoder_config or c.plm.encoder_config)
         else:
             encoder = load_encoder(c.plm.encoder_path or default_encoder_path()) if pretrained else None
-        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout)
+        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout, c.plm.freeze_encoder)
 
     def _set_descriptions(self, net, labels: Sequence[Label], append: bool = False) -> list[str]:
         texts = label_texts(labels, self.descriptions)
@@ -93,7 +102,7 @@ class NeuralCoder:
         import lightning as L
         from lightning.pytorch.callbacks import EarlyStopping
 
-        from medcoder.training.module import CodingDataModule, CoderModule, KeepBest
+        from medcoder.training.module import CoderModule, CodingDataModule, EpochTimer, KeepBest
 
         c = self.config
         if not train:
@@ -125,9 +134,11 @@ class NeuralCoder:
             c.seed,
             c.trainer.num_workers,
         )
-        gpu = c.trainer.accelerator == "gpu" or (c.trainer.accelerator == "auto" and torch.cuda.is_available())
+        gpu = c.trainer.accelerator == "gpu" or (
+            c.trainer.accelerator == "auto" and torch.cuda.is_available()
+        )
         precision = c.trainer.precision or ("bf16-mixed" if gpu else "32-true")
-        keep = KeepBest("dev_map")
+        keep, timer = KeepBest("dev_map"), EpochTimer()
         trainer = L.Trainer(
             accelerator="gpu" if gpu else "cpu",
             devices=1,
@@ -136,7 +147,12 @@ class NeuralCoder:
             max_time=dt.timedelta(minutes=c.optim.max_minutes) if c.optim.max_minutes else None,
             gradient_clip_val=c.optim.grad_clip,
             fast_dev_run=c.trainer.fast_dev_run,
-            callbacks=[EarlyStopping("dev_map", patience=c.optim.patience, mode="max"), keep, *callbacks],
+            callbacks=[
+                EarlyStopping("dev_map", patience=c.optim.patience, mode="max"),
+                keep,
+                timer,
+                *callbacks,
+            ],
             enable_checkpointing=False,
             logger=False,
             enable_progress_bar=False,
@@ -144,22 +160,26 @@ class NeuralCoder:
             num_sanity_val_steps=0,
             deterministic=False,
         )
-        module = CoderModule(self.net, c.optim.lr, c.optim.weight_decay, c.plm.encoder_lr if c.model == "plm_icd" else None)
+        module = CoderModule(
+            self.net, c.optim.lr, c.optim.weight_decay, c.plm.encoder_lr if c.model == "plm_icd" else None
+        )
         trainer.fit(module, datamodule=data)
         self.net = module.net.cpu().eval()
         seconds = time.perf_counter() - t0
-        epochs = max(1, trainer.current_epoch + (0 if c.trainer.fast_dev_run else 0))
+        full = [t for t in timer.seconds if t > 0] if not c.trainer.fast_dev_run else []
         self.fit_stats = {
             "fit_seconds": seconds,
-            "epochs": float(epochs),
+            "epochs": float(len(timer.seconds)),
             "best_epoch": float(keep.best_epoch),
-            "dev_map": float(keep.best) if keep.state is not None else float("nan"),
-            "train_docs_per_s": len(train) * epochs / seconds if not c.trainer.fast_dev_run else float("nan"),
+            "dev_map_label_space": float(keep.best) if keep.state is not None else float("nan"),
+            "train_docs_per_s": len(train) / float(np.median(full)) if full else float("nan"),
         }
         log.info("fitted %s: %s", c.model, self.fit_stats)
 
     @torch.no_grad()
-    def predict_scores(self, docs: Sequence[Document] | Sequence[str], batch_size: int | None = None) -> np.ndarray:
+    def predict_scores(
+        self, docs: Sequence[Document] | Sequence[str], batch_size: int | None = None
+    ) -> np.ndarray:
         """Probabilities ``[len(docs), len(label_space)]``; accepts Documents or raw strings."""
         if self.net is None or self.text is None:
             raise RuntimeError("predict_scores called before fit (or load_model_dir)")
@@ -190,8 +210,11 @@ class NeuralCoder:
         self.label_space = LabelSpace([*self.label_space.labels, *new])
 
 
-def build_coder(name: str, config_path_or_dict: str | Path | dict[str, Any] | TrainConfig | None = None,
-                descriptions: Mapping[str, str] | None = None) -> NeuralCoder:
+def build_coder(
+    name: str,
+    config_path_or_dict: str | Path | dict[str, Any] | TrainConfig | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> NeuralCoder:
     """A NeuralCoder for ``name`` ("laat" or "plm_icd"); the config's ``model`` is set to ``name``."""
     if name not in ("laat", "plm_icd"):
         raise ValueError(f"unknown neural coder {name!r}; choose 'laat' or 'plm_icd'")

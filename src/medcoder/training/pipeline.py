@@ -29,7 +29,9 @@ class TrainResult:
     tracking: dict[str, Any] | None
 
 
-def dev_metrics(coder: NeuralCoder, dev: Sequence[Document], scores: np.ndarray, thresholds: Any) -> dict[str, float]:
+def dev_metrics(
+    coder: NeuralCoder, dev: Sequence[Document], scores: np.ndarray, thresholds: Any
+) -> dict[str, float]:
     """Dev figures: CodiEsp-style MAP over every gold code of the label systems (official denominator
     and over all gold documents), matrix MAP over the label space, micro/macro F1 at the thresholds."""
     from medcoder.evaluation.codiesp_map import codiesp_map, ranked_codes
@@ -71,16 +73,26 @@ def train_model(
     t0 = time.perf_counter()
     scores = coder.predict_scores(dev)
     infer_s = time.perf_counter() - t0
-    thresholds = tune_thresholds(coder.label_space.encode(dev), scores, coder.label_space.keys(), min_positives=5)
-    metrics = {**coder.fit_stats, **dev_metrics(coder, dev, scores, thresholds),
-               "infer_docs_per_s": len(dev) / max(infer_s, 1e-9), "n_train": len(train), "n_dev": len(dev)}
+    thresholds = tune_thresholds(
+        coder.label_space.encode(dev), scores, coder.label_space.keys(), min_positives=5
+    )
+    metrics = {
+        **coder.fit_stats,
+        **dev_metrics(coder, dev, scores, thresholds),
+        "infer_docs_per_s": len(dev) / max(infer_s, 1e-9),
+        "n_train": len(train),
+        "n_dev": len(dev),
+    }
     hashes = {"train": data_hash(train), "dev": data_hash(dev)}
-    out = save_model_dir(coder, out, thresholds, metrics,
-                         {"data_hash": hashes, "git_sha": git_sha()})
+    out = save_model_dir(coder, out, thresholds, metrics, {"data_hash": hashes, "git_sha": git_sha()})
     tracking = None
     if config.tracking.enabled if track is None else track:
-        tags = {"git_sha": git_sha(), "data_hash.train": hashes["train"], "data_hash.dev": hashes["dev"],
-                **{f"code_set.{k}": v for k, v in code_set_versions().items()}}
+        tags = {
+            "git_sha": git_sha(),
+            "data_hash.train": hashes["train"],
+            "data_hash.dev": hashes["dev"],
+            **{f"code_set.{k}": v for k, v in code_set_versions().items()},
+        }
         name = config.tracking.registered_model or f"medcoder-{config.model}"
         tracking = log_training_run(config.tracking, config.resolved(), metrics, out, tags, name)
     log.info("trained %s -> %s: dev_map %.4f", config.model, out, metrics["dev_map"])

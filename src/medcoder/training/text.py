@@ -30,7 +30,9 @@ def train_wordpiece(texts: Sequence[str], vocab_size: int = 12000, min_frequency
     tok = Tokenizer(models.WordPiece(unk_token=UNK))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK])
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK]
+    )
     tok.train_from_iterator(list(texts), trainer=trainer)
     return tok
 
@@ -90,7 +92,13 @@ class ChunkedText:
     def encode(self, texts: Sequence[str], max_length: int | None = None) -> list[Encoded]:
         """Token ids without special tokens; chunking happens in ``batch``."""
         limit = max_length or (self.chunk_size - 2) * self.max_chunks
-        enc = self.tok(list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+        enc = self.tok(
+            list(texts),
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
+        )
         return [
             Encoded(list(ids[:limit]), [tuple(o) for o in offs[:limit]])
             for ids, offs in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
@@ -123,9 +131,17 @@ class ChunkedText:
         return cls(AutoTokenizer.from_pretrained(str(folder), local_files_only=True), chunk_size, max_chunks)
 
 
-def description_batch(text: WordPieceText | ChunkedText, descriptions: Sequence[str], max_length: int) -> tuple[Tensor, Tensor]:
+def description_batch(
+    text: WordPieceText | ChunkedText, descriptions: Sequence[str], max_length: int
+) -> tuple[Tensor, Tensor]:
     """Ids and mask [n_labels, max_length] for label descriptions (one chunk each for PLM-ICD)."""
     if isinstance(text, ChunkedText):
-        enc = text.tok(list(descriptions), padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
+        enc = text.tok(
+            list(descriptions),
+            padding="max_length",
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
         return enc["input_ids"], enc["attention_mask"].bool()
     return text.batch(text.encode(descriptions, max_length=max_length))

@@ -36,9 +36,16 @@ def data_hash(docs: Iterable[Document]) -> str:
 def git_sha(cwd: str | Path | None = None) -> str:
     """The checked-out commit (``+dirty`` when the tree has changes), or ``unknown`` outside git."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -106,9 +113,20 @@ def log_training_run(
         mv = client.create_model_version(model_name, source=source, run_id=run.info.run_id, tags=dict(tags))
         versions_path = model_dir / "versions.json"
         versions = json.loads(versions_path.read_text(encoding="utf-8")) if versions_path.exists() else {}
-        versions.update({"model_name": model_name, "model_version": int(mv.version),
-                         "mlflow_run_id": run.info.run_id, "mlflow_tracking_uri": uri})
+        versions.update(
+            {
+                "model_name": model_name,
+                "model_version": int(mv.version),
+                "mlflow_run_id": run.info.run_id,
+                "mlflow_tracking_uri": uri,
+            }
+        )
         versions_path.write_text(json.dumps(versions, indent=2) + "\n", encoding="utf-8")
         mlflow.log_artifacts(str(model_dir), artifact_path="model")
     log.info("MLflow run %s registered %s version %s", run.info.run_id, model_name, mv.version)
-    return {"run_id": run.info.run_id, "model_name": model_name, "model_version": int(mv.version), "tracking_uri": uri}
+    return {
+        "run_id": run.info.run_id,
+        "model_name": model_name,
+        "model_version": int(mv.version),
+        "tracking_uri": uri,
+    }

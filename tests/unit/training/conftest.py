@@ -27,8 +27,14 @@ DESCRIPTIONS = {
     "ICD-10-CM:F32.9": "Major depressive disorder, single episode, unspecified; Major depression NOS",
     "ICD-10-CM:J45.909": "Unspecified asthma, uncomplicated; Asthma NOS",  # never in the tiny training notes
 }
-FILLER = ["patient seen today", "vital signs stable", "follow up in two weeks", "no acute distress",
-          "labs reviewed", "plan discussed with family"]
+FILLER = [
+    "patient seen today",
+    "vital signs stable",
+    "follow up in two weeks",
+    "no acute distress",
+    "labs reviewed",
+    "plan discussed with family",
+]
 
 
 def make_docs(n: int, seed: int, codes: dict[str, list[str]] = CODES) -> list[Document]:

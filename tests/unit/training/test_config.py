@@ -26,3 +26,13 @@ def test_unknown_key_is_named():
 def test_overrides_use_double_underscores():
     cfg = load_config(CONFIGS / "laat_tiny.yaml", optim__lr=0.5, model="plm_icd")
     assert cfg.optim.lr == 0.5 and cfg.model == "plm_icd" and cfg.laat.emb_dim == 32
+
+
+def test_params_section_becomes_overrides(tmp_path):
+    from medcoder.training.cli import _params_overrides
+
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  optim: {lr: 0.003}\n  labels: {systems: [ICD-10-CM]}\nother: {x: 1}\n")
+    over = _params_overrides(path, "train")
+    assert over == {"optim__lr": 0.003, "labels__systems": ["ICD-10-CM"]}
+    assert load_config(CONFIGS / "laat_tiny.yaml", **over).optim.lr == 0.003

@@ -40,7 +40,9 @@ def minilm_tokenizer():
 def test_chunked_layout_and_offsets(minilm_tokenizer):
     text = ChunkedText(minilm_tokenizer, chunk_size=4, max_chunks=10)  # 2 tokens per chunk
     enc = text.encode(["chest pain today"])[0]
-    assert [TEXT_ for TEXT_ in ("chest", "pain", "today")] == ["chest pain today"[s:e] for s, e in enc.offsets]
+    assert [TEXT_ for TEXT_ in ("chest", "pain", "today")] == [
+        "chest pain today"[s:e] for s, e in enc.offsets
+    ]
     ids, mask = text.batch([enc, Encoded([enc.ids[0]], [enc.offsets[0]])])
     cls, sep = minilm_tokenizer.cls_token_id, minilm_tokenizer.sep_token_id
     assert ids.shape == (2, 2, 4)

@@ -22,7 +22,9 @@ def test_data_hash_changes_with_labels_and_text():
 
 def test_flatten_nested_params():
     assert flatten({"optim": {"lr": 0.1}, "labels": {"systems": ["ICD-10-CM"]}}) == {
-        "optim.lr": 0.1, "labels.systems": '["ICD-10-CM"]'}
+        "optim.lr": 0.1,
+        "labels.systems": '["ICD-10-CM"]',
+    }
 
 
 def test_write_best_params_merges_into_section(tmp_path):
@@ -30,18 +32,23 @@ def test_write_best_params_merges_into_section(tmp_path):
     path.write_text("prepare: {n: 3}\ntrain: {optim: {batch_size: 4}}\n")
     write_best_params({"optim__lr": 0.002, "laat__hidden": 64}, path)
     assert yaml.safe_load(path.read_text()) == {
-        "prepare": {"n": 3}, "train": {"optim": {"batch_size": 4, "lr": 0.002}, "laat": {"hidden": 64}}}
+        "prepare": {"n": 3},
+        "train": {"optim": {"batch_size": 4, "lr": 0.002}, "laat": {"hidden": 64}},
+    }
 
 
 @pytest.mark.slow
-def test_training_runs_are_logged_and_registered(tiny_train, tiny_dev, tiny_config_path, tmp_path, monkeypatch):
+def test_training_runs_are_logged_and_registered(
+    tiny_train, tiny_dev, tiny_config_path, tmp_path, monkeypatch
+):
     import mlflow
 
     from medcoder.training.pipeline import train_model
 
     monkeypatch.chdir(tmp_path)  # nothing may land in the cwd by accident
-    cfg = load_config(tiny_config_path, tracking__enabled=True, tracking__dir=str(tmp_path / "mlf"),
-                      optim__max_epochs=1)
+    cfg = load_config(
+        tiny_config_path, tracking__enabled=True, tracking__dir=str(tmp_path / "mlf"), optim__max_epochs=1
+    )
     first = train_model(cfg, tiny_train, tiny_dev, tmp_path / "m1")
     second = train_model(cfg, tiny_train, tiny_dev, tmp_path / "m2")
     assert (first.tracking["model_version"], second.tracking["model_version"]) == (1, 2)
@@ -61,8 +68,9 @@ def test_training_runs_are_logged_and_registered(tiny_train, tiny_dev, tiny_conf
 def test_tune_writes_best_params(tiny_train, tiny_dev, tiny_config_path, tmp_path):
     from medcoder.training.tune import tune
 
-    base = load_config(tiny_config_path, optim__max_epochs=2, tracking__enabled=True,
-                       tracking__dir=str(tmp_path / "mlf"))
+    base = load_config(
+        tiny_config_path, optim__max_epochs=2, tracking__enabled=True, tracking__dir=str(tmp_path / "mlf")
+    )
 
     def space(trial):
         return {"optim__lr": trial.suggest_float("optim__lr", 1e-3, 2e-2, log=True)}

@@ -43,7 +43,9 @@ def test_model_dir_round_trip(fitted_laat, tiny_dev, tmp_path):
     thresholds = {"global_threshold": 0.4, "per_label": {"ICD-10-CM:I10": 0.7}}
     save_model_dir(fitted_laat, tmp_path / "m", thresholds, {"dev_map": 0.9})
     loaded = load_model_dir(tmp_path / "m")
-    np.testing.assert_allclose(loaded.predict_scores(tiny_dev), fitted_laat.predict_scores(tiny_dev), atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict_scores(tiny_dev), fitted_laat.predict_scores(tiny_dev), atol=1e-6
+    )
     assert loaded.label_space.keys() == fitted_laat.label_space.keys()
     assert loaded.threshold_vector[loaded.label_space.keys().index("ICD-10-CM:I10")] == pytest.approx(0.7)
     assert loaded.metrics == {"dev_map": 0.9}
@@ -63,9 +65,11 @@ def test_zero_shot_code_added_after_training(fitted_laat, tmp_path, tiny_descrip
     model.add_labels([asthma], tiny_descriptions)
     assert len(model.threshold_vector) == len(model.label_space) == 7
     j = model.label_space.index(asthma)
-    notes = ["patient seen today assessment: asthma. vital signs stable",
-             "patient seen today assessment: fracture of the femur. vital signs stable",
-             "patient seen today assessment: essential hypertension. vital signs stable"]
+    notes = [
+        "patient seen today assessment: asthma. vital signs stable",
+        "patient seen today assessment: fracture of the femur. vital signs stable",
+        "patient seen today assessment: essential hypertension. vital signs stable",
+    ]
     s = model.predict_scores(notes)[:, j]
     assert s[0] > 2 * s[1] and s[0] > 2 * s[2]
 

@@ -1,0 +1,102 @@
+"""BentoML glue over ``medcoder.serving`` (no logic here).
+
+Run: ``MEDCODER_MODEL_DIR=<model dir> bentoml serve service:MedcoderService --working-dir serving
+--host 127.0.0.1 --port 3000`` (or ``medcoder serve``). With ``MEDCODER_BENTO_MODEL=<name>:<version>``
+the model directory comes from the BentoML model store (``medcoder package``) and ``bentoml build``
+bundles that exact version.
+
+APIs (POST, JSON, bearer token): /v1/code, /v1/code_batch, /v1/feedback, /v1/health.
+Probes (GET, no auth, no PHI): /livez, /readyz. OpenAPI: /docs.json.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import bentoml
+from starlette.responses import JSONResponse
+
+from medcoder.serving.app import PRINCIPAL_SCOPE_KEY, ROUTE_PERMISSIONS, CodingService
+from medcoder.serving.asgi import AuthGuard, install_log_redaction
+from medcoder.serving.auth import AuthError
+from medcoder.serving.errors import ServingError
+from medcoder.serving.schemas import (
+    BatchRequest,
+    BatchResponse,
+    CodeRequest,
+    CodingResponse,
+    Health,
+)
+from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse
+
+BENTO_MODEL = os.environ.get("MEDCODER_BENTO_MODEL")
+
+
+def _fail(ctx: bentoml.Context, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    ctx.response.status_code = status
+    for key, value in (headers or {}).items():
+        ctx.response.headers[key] = value
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _call(ctx: bentoml.Context, route: str, fn, *args):  # type: ignore[no-untyped-def]
+    """Authenticate (the guard already did; re-check if it did not run), call, map errors to HTTP."""
+    svc = CodingService.shared()
+    try:
+        principal = ctx.request.scope.get(PRINCIPAL_SCOPE_KEY)
+        if principal is None:
+            principal = svc.authorize(ctx.request.headers.get("authorization"), ROUTE_PERMISSIONS[route])
+        return await fn(*args, principal)
+    except AuthError as exc:
+        return _fail(ctx, exc.status, {"error": exc.message, "pointer": None, "request_id": None}, exc.headers)
+    except ServingError as exc:
+        return _fail(ctx, exc.status, exc.body())
+    except Exception as exc:  # noqa: BLE001 - never a traceback (it could quote the note) in the reply or log
+        import logging
+
+        logging.getLogger("medcoder.serving").error("unexpected %s on %s", type(exc).__name__, route)
+        return _fail(ctx, 500, {"error": "internal error", "pointer": None, "request_id": None})
+
+
+@bentoml.service(name="medcoder", traffic={"timeout": 120, "concurrency": 64}, workers=1)
+class MedcoderService:
+    if BENTO_MODEL:
+        bento_model = bentoml.models.BentoModel(BENTO_MODEL)
+
+    def __init__(self) -> None:
+        install_log_redaction()
+        if BENTO_MODEL and not os.environ.get("MEDCODER_MODEL_DIR"):
+            os.environ["MEDCODER_MODEL_DIR"] = self.bento_model.path
+        self.core = CodingService.shared()
+        self.core.warm_up()
+
+    def __is_ready__(self) -> bool:
+        return self.core.is_ready()
+
+    @bentoml.api(route="/v1/code", input_spec=CodeRequest, output_spec=CodingResponse)
+    async def code(self, ctx: bentoml.Context, **fields: Any) -> CodingResponse:
+        """Code one chart (note text or FHIR DocumentReference)."""
+        return await _call(ctx, "/v1/code", self.core.code, CodeRequest.model_construct(**fields))
+
+    @bentoml.api(route="/v1/code_batch", input_spec=BatchRequest, output_spec=BatchResponse)
+    async def code_batch(self, ctx: bentoml.Context, **fields: Any) -> BatchResponse:
+        """Code up to 64 charts; they share micro-batches with concurrent requests."""
+        return await _call(ctx, "/v1/code_batch", self.core.code_batch, BatchRequest.model_construct(**fields))
+
+    @bentoml.api(route="/v1/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
+    async def feedback(self, ctx: bentoml.Context, **fields: Any) -> FeedbackResponse:
+        """Record a coder's decision (accept, reject, modify, add, escalate) with a reason."""
+        return await _call(ctx, "/v1/feedback", self.core.feedback, FeedbackRequest.model_construct(**fields))
+
+    @bentoml.api(route="/v1/health")
+    async def health(self, ctx: bentoml.Context) -> Health:
+        """Model name, version and readiness (any authenticated role)."""
+
+        async def run(principal):  # type: ignore[no-untyped-def]
+            return self.core.health()
+
+        return await _call(ctx, "/v1/health", run)
+
+
+MedcoderService.add_asgi_middleware(AuthGuard)

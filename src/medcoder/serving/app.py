@@ -1,0 +1,189 @@
+"""The coding service without any web framework: auth, intake, micro-batched pipeline, audit.
+
+``serving/service.py`` (BentoML) only moves bytes in and out of :class:`CodingService`; tests
+and the benchmark can drive this class in-process too. Every coding result is returned only
+after its ``suggested`` audit event is committed (one transaction per micro-batch): if the audit
+write fails the request fails with 503 and nothing unaudited leaves the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType
+from medcoder.audit.store import AuditStore, AuditWriteError
+from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
+from medcoder.serving.batcher import MicroBatcher
+from medcoder.serving.config import ServingConfig, load_serving_config
+from medcoder.serving.errors import ServingError
+from medcoder.serving.intake import EncounterContext, to_document
+from medcoder.serving.pipeline import CodingPipeline
+from medcoder.serving.schemas import BatchRequest, BatchResponse, CodeRequest, CodingResponse, Health
+from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse, feedback_event
+
+log = logging.getLogger(__name__)
+
+PRINCIPAL_SCOPE_KEY = "medcoder_principal"
+ROUTE_PERMISSIONS: dict[str, Permission | None] = {
+    "/v1/code": Permission.CODE,
+    "/v1/code_batch": Permission.CODE_BATCH,
+    "/v1/feedback": Permission.FEEDBACK,
+    "/v1/health": None,  # any authenticated caller
+}
+
+
+@dataclass(frozen=True)
+class CodeJob:
+    document: object  # medcoder.data.records.Document
+    context: EncounterContext
+    principal: Principal
+    request_id: str
+
+
+def audit_code_sets(versions: dict[str, str]) -> dict[str, str]:
+    """Code-set versions short enough for the audit record: ``2026-04-01 (source...)`` -> ``2026-04-01``."""
+    return {k[:32]: v.split(" (")[0][:64] for k, v in versions.items()}
+
+
+class CodingService:
+    """One per worker process (see :meth:`shared`): pipeline, audit store, auth and the batcher."""
+
+    _shared: CodingService | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, pipeline: CodingPipeline, store: AuditStore, auth: AuthConfig, config: ServingConfig) -> None:
+        self.pipeline, self.store, self.auth, self.config = pipeline, store, auth, config
+        v = pipeline.versions
+        self.model_version = f"{v.model_name}:{v.model_version}"
+        self.code_sets = audit_code_sets(v.code_sets)
+        self.batcher: MicroBatcher[CodeJob, CodingResponse] = MicroBatcher(
+            self._work, config.batching.max_batch_size, config.batching.max_latency_ms
+        )
+        self.ready = False
+
+    @classmethod
+    def from_config(cls, config: ServingConfig | None = None) -> CodingService:
+        """Load the model directory, open (create) the audit store, build auth from the config."""
+        from medcoder.audit.api_keys import ApiKeyStore
+
+        config = config or load_serving_config()
+        if not config.model_dir:
+            raise ValueError("no model directory: set model_dir in serving.yaml or MEDCODER_MODEL_DIR")
+        pipeline = CodingPipeline.from_model_dir(config.model_dir, config.pipeline)
+        store = AuditStore(config.audit_url)
+        auth = load_auth_config(config.auth, api_keys=ApiKeyStore(store))
+        return cls(pipeline, store, auth, config)
+
+    @classmethod
+    def shared(cls) -> CodingService:
+        """The process-wide instance (the BentoML service object and the auth middleware share it)."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls.from_config()
+            return cls._shared
+
+    def warm_up(self) -> None:
+        """Load lazily built parts (ConText pipeline, code tables) before declaring readiness."""
+        text = "ASSESSMENT:\nType 2 diabetes mellitus. Denies chest pain.\nFAMILY HISTORY:\nMother had breast cancer."
+        t0 = time.perf_counter()
+        self.pipeline.code_many([(to_document(CodeRequest(text=text, setting="outpatient"), self.config.pipeline)[0],
+                                  EncounterContext())])  # fmt: skip
+        self.ready = True
+        log.info("service warm in %.1f s (model %s)", time.perf_counter() - t0, self.model_version)
+
+    def is_ready(self) -> bool:
+        if not self.ready:
+            return False
+        try:
+            self.store.head()
+        except Exception as exc:  # noqa: BLE001 - any store failure means "not ready"
+            log.error("audit store not reachable: %s", type(exc).__name__)
+            return False
+        return True
+
+    # auth -----------------------------------------------------------------------------------
+    def authorize(self, header: str | None, permission: Permission | None) -> Principal:
+        """401/403 as :class:`AuthError`; ``permission=None`` accepts any authenticated role."""
+        if permission is None:
+            from medcoder.serving.auth import authenticate
+
+            return authenticate(header, self.auth)
+        return require(header, permission, self.auth)
+
+    # batch work (runs in a worker thread) ------------------------------------------------------
+    def _event(self, result: CodingResponse, job: CodeJob) -> AuditEvent:
+        codes = tuple(CodeRef(system=s.system, code=s.code, probability=round(s.probability, 6))
+                      for s in result.suggestions)  # fmt: skip
+        # 'suggested' needs codes; a chart with none is recorded as 'viewed' by the service (count 0).
+        return AuditEvent(
+            event_type=EventType.SUGGESTED if codes else EventType.VIEWED,
+            actor_id=job.principal.subject,
+            actor_role=job.principal.role,
+            request_id=job.request_id,
+            document_id=result.document_id,
+            model_version=self.model_version,
+            code_set_versions=self.code_sets,
+            payload=EventPayload(codes=codes, route=result.route.decision.value, count=len(codes)),
+        )
+
+    def _work(self, jobs: Sequence[CodeJob]) -> list[CodingResponse | BaseException]:
+        items = [(j.document, j.context) for j in jobs]
+        ids = [j.request_id for j in jobs]
+        try:
+            results: list[CodingResponse | BaseException] = list(self.pipeline.code_many(items, ids))
+        except Exception:  # noqa: BLE001 - isolate the chart that fails, code the others
+            log.warning("batch of %d failed; coding one by one", len(jobs))
+            results = []
+            for item, rid in zip(items, ids, strict=True):
+                try:
+                    results.append(self.pipeline.code_many([item], [rid])[0])
+                except Exception as exc:  # noqa: BLE001
+                    log.error("coding failed for request %s: %s", rid, type(exc).__name__)
+                    results.append(ServingError(500, "internal error while coding this chart"))
+        ok = [(r, j) for r, j in zip(results, jobs, strict=True) if isinstance(r, CodingResponse)]
+        try:
+            with self.store.transaction() as tx:
+                for r, j in ok:
+                    tx.add(self._event(r, j))
+        except AuditWriteError:
+            failure = ServingError(503, "audit trail unavailable; the result was not returned")
+            return [failure for _ in jobs]
+        for (r, _), stored in zip(ok, tx.stored, strict=True):
+            r.audit_seq = stored.seq
+        return results
+
+    # APIs ----------------------------------------------------------------------------------
+    async def code(self, request: CodeRequest, principal: Principal) -> CodingResponse:
+        doc, ctx = to_document(request, self.config.pipeline)
+        return await self.batcher.submit(CodeJob(doc, ctx, principal, uuid.uuid4().hex))
+
+    async def code_batch(self, request: BatchRequest, principal: Principal) -> BatchResponse:
+        jobs = []
+        for i, item in enumerate(request.items):
+            doc, ctx = to_document(item, self.config.pipeline, pointer=f"/items/{i}")
+            jobs.append(CodeJob(doc, ctx, principal, uuid.uuid4().hex))
+        return BatchResponse(results=await self.batcher.submit_many(jobs))
+
+    async def feedback(self, request: FeedbackRequest, principal: Principal) -> FeedbackResponse:
+        try:
+            event = feedback_event(request, principal, self.model_version, self.code_sets)
+        except ValueError as exc:
+            msg = str(exc).splitlines()
+            detail = next((m.strip() for m in msg if m.strip().startswith(("a ", "Value error"))), "invalid feedback")
+            raise ServingError(422, detail.removeprefix("Value error, "), "/") from None
+        try:
+            stored = await asyncio.to_thread(self.store.append, event)
+        except AuditWriteError:
+            raise ServingError(503, "audit trail unavailable; feedback not recorded") from None
+        return FeedbackResponse(seq=stored.seq, event_id=stored.event_id, hash=stored.hash)
+
+    def health(self) -> Health:
+        v = self.pipeline.versions
+        return Health(status="ready" if self.ready else "starting", model_name=v.model_name,
+                      model_version=v.model_version)  # fmt: skip
