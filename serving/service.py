@@ -31,6 +31,7 @@ from medcoder.serving.schemas import (
 from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse
 
 BENTO_MODEL = os.environ.get("MEDCODER_BENTO_MODEL")
+WORKERS = int(os.environ.get("MEDCODER_WORKERS", "1"))  # processes, each with its own model copy
 
 
 def _fail(ctx: bentoml.Context, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
@@ -49,7 +50,9 @@ async def _call(ctx: bentoml.Context, route: str, fn, *args):  # type: ignore[no
             principal = svc.authorize(ctx.request.headers.get("authorization"), ROUTE_PERMISSIONS[route])
         return await fn(*args, principal)
     except AuthError as exc:
-        return _fail(ctx, exc.status, {"error": exc.message, "pointer": None, "request_id": None}, exc.headers)
+        return _fail(
+            ctx, exc.status, {"error": exc.message, "pointer": None, "request_id": None}, exc.headers
+        )
     except ServingError as exc:
         return _fail(ctx, exc.status, exc.body())
     except Exception as exc:  # noqa: BLE001 - never a traceback (it could quote the note) in the reply or log
@@ -59,7 +62,7 @@ async def _call(ctx: bentoml.Context, route: str, fn, *args):  # type: ignore[no
         return _fail(ctx, 500, {"error": "internal error", "pointer": None, "request_id": None})
 
 
-@bentoml.service(name="medcoder", traffic={"timeout": 120, "concurrency": 64}, workers=1)
+@bentoml.service(name="medcoder", traffic={"timeout": 120, "concurrency": 64}, workers=WORKERS)
 class MedcoderService:
     if BENTO_MODEL:
         bento_model = bentoml.models.BentoModel(BENTO_MODEL)
@@ -82,7 +85,9 @@ class MedcoderService:
     @bentoml.api(route="/v1/code_batch", input_spec=BatchRequest, output_spec=BatchResponse)
     async def code_batch(self, ctx: bentoml.Context, **fields: Any) -> BatchResponse:
         """Code up to 64 charts; they share micro-batches with concurrent requests."""
-        return await _call(ctx, "/v1/code_batch", self.core.code_batch, BatchRequest.model_construct(**fields))
+        return await _call(
+            ctx, "/v1/code_batch", self.core.code_batch, BatchRequest.model_construct(**fields)
+        )
 
     @bentoml.api(route="/v1/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     async def feedback(self, ctx: bentoml.Context, **fields: Any) -> FeedbackResponse:

@@ -103,5 +103,7 @@ def test_bad_input_is_refused_before_coding(service) -> None:
 
 
 def test_audit_code_sets_are_short() -> None:
-    long = {"ICD-10-CM": "2026-04-01 (CDC/NCHS ICD-10-CM tabular list (icd10c-tabular-April-1-2026.xml) via x)"}
+    long = {
+        "ICD-10-CM": "2026-04-01 (CDC/NCHS ICD-10-CM tabular list (icd10c-tabular-April-1-2026.xml) via x)"
+    }
     assert audit_code_sets(long) == {"ICD-10-CM": "2026-04-01"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medcoder.data.records import Setting, Span
-from medcoder.serving.context import assert_evidence, compact_lines
+from medcoder.serving.context import assert_evidence, compact_text
 from medcoder.serving.schemas import Assertion
 
 NOTE = (
@@ -21,9 +21,9 @@ def span(phrase: str) -> Span:
     return Span(start, start + len(phrase))
 
 
-def test_compact_lines_moves_spans_onto_the_same_words() -> None:
+def test_compact_text_moves_spans_onto_the_same_words() -> None:
     spans = [span("breast cancer"), span("chest pain")]
-    short, moved = compact_lines(NOTE, spans)
+    short, moved = compact_text(NOTE, spans)
     assert len(short) < len(NOTE)
     assert [short[s.start : s.end] for s in moved] == ["breast cancer", "chest pain"]
 
@@ -52,9 +52,36 @@ def test_verdicts_per_code() -> None:
 def test_compacted_verdicts_equal_full_text_verdicts() -> None:
     from medcoder.nlp.assertions import assertions
 
-    spans = [span(p) for p in ("type 2 diabetes mellitus", "chest pain", "breast cancer", "diabetic retinopathy")]
+    spans = [
+        span(p) for p in ("type 2 diabetes mellitus", "chest pain", "breast cancer", "diabetic retinopathy")
+    ]
     full = assertions(NOTE, spans)
-    short, moved = compact_lines(NOTE, spans)
+    short, moved = compact_text(NOTE, spans)
     part = assertions(short, moved)
     key = lambda a: (a.negated, a.historical, a.family, a.hypothetical, a.uncertain, a.section)  # noqa: E731
     assert [key(a) for a in full] == [key(a) for a in part]
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_compacted_verdicts_match_full_notes_on_codiesp() -> None:
+    """Random words of real case reports: ConText on the compacted text agrees with the full note."""
+    import random
+    import re
+
+    from conftest import require_shared
+    from medcoder.data.codiesp import load_codiesp
+    from medcoder.nlp.assertions import assertions
+
+    docs = load_codiesp(require_shared("codiesp"), "test", language="en", tasks=["D"])[:25]
+    rng = random.Random(0)
+    key = lambda a: (a.negated, a.historical, a.family, a.hypothetical, a.uncertain, a.section)  # noqa: E731
+    total = same = 0
+    for d in docs:
+        words = [Span(*m.span()) for m in re.finditer(r"[A-Za-z]{5,}", d.text)]
+        picks = rng.sample(words, min(8, len(words)))
+        short, moved = compact_text(d.text, picks)
+        assert [short[m.start : m.end] for m in moved] == [d.text[p.start : p.end] for p in picks]
+        pairs = zip(assertions(d.text, picks), assertions(short, moved), strict=True)
+        total, same = total + len(picks), same + sum(key(a) == key(b) for a, b in pairs)
+    assert same / total >= 0.99, f"{same}/{total} verdicts equal"

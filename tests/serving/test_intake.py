@@ -66,7 +66,9 @@ def test_fhir_document_reference_with_inline_text_becomes_the_note() -> None:
         "resourceType": "DocumentReference",
         "id": "dr1",
         "status": "current",
-        "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(note.encode()).decode()}}],
+        "content": [
+            {"attachment": {"contentType": "text/plain", "data": base64.b64encode(note.encode()).decode()}}
+        ],
     }
     doc, _ = to_document(CodeRequest(fhir=resource, setting="outpatient"), PipelineConfig(), today=TODAY)
     assert doc.text == note
@@ -74,7 +76,11 @@ def test_fhir_document_reference_with_inline_text_becomes_the_note() -> None:
 
 
 def test_invalid_fhir_points_at_the_bad_element() -> None:
-    bad = {"resourceType": "DocumentReference", "status": "current", "content": [{"attachment": {"contentType": 5}}]}
+    bad = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "content": [{"attachment": {"contentType": 5}}],
+    }
     err = _err(CodeRequest(fhir=bad))
     assert err.status == 422
     assert err.pointer.startswith("/fhir/content/0/attachment")

@@ -16,7 +16,9 @@ NOTE = (
     "ASSESSMENT AND PLAN:\n1. Type 2 diabetes mellitus with hyperglycemia: increase metformin.\n"
     "2. Essential hypertension: continue lisinopril.\n"
 )
-FAMILY_ONLY = "Mother had type 2 diabetes mellitus and essential hypertension; father had the same diabetes.\n"
+FAMILY_ONLY = (
+    "Mother had type 2 diabetes mellitus and essential hypertension; father had the same diabetes.\n"
+)
 
 
 def doc(text: str, **kw) -> Document:
@@ -55,7 +57,9 @@ def test_family_history_only_codes_are_suppressed(tiny_model, pipeline) -> None:
 
 
 def test_downweight_policy_scales_probabilities(pipeline) -> None:
-    down = CodingPipeline(pipeline.model, PipelineConfig(assertion_policy="downweight", downweight_factor=0.5))
+    down = CodingPipeline(
+        pipeline.model, PipelineConfig(assertion_policy="downweight", downweight_factor=0.5)
+    )
     off = CodingPipeline(pipeline.model, PipelineConfig(assertion_policy="off"))
     base = {s.code: s.probability for s in off.code(doc(FAMILY_ONLY)).suggestions}
     r = down.code(doc(FAMILY_ONLY))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from medcoder.serving.policy import threshold_route
+import numpy as np
+
+from medcoder.data.records import Document
+from medcoder.serving.policy import RouteInput, threshold_route
 from medcoder.serving.schemas import Assertion, FindingOut, RouteDecision, Suggestion, Suppressed
 
-route = threshold_route(0.8)
+_route = threshold_route(0.8)
+
+
+def route(suggestions, suppressed, findings):
+    empty = np.zeros(3)
+    return _route(RouteInput(Document(id="d", text="t"), empty, empty, suggestions, suppressed, findings))
 
 
 def sug(code: str, p: float) -> Suggestion:
-    return Suggestion(system="ICD-10-CM", code=code, description="d", probability=p, model_probability=p, threshold=0.3)
+    return Suggestion(
+        system="ICD-10-CM", code=code, description="d", probability=p, model_probability=p, threshold=0.3
+    )
 
 
 def finding(rule: str, severity: str) -> FindingOut:
@@ -27,7 +37,9 @@ def test_review_reasons() -> None:
     assert out.reasons == ["probability below 0.80 for E11.9", "warning finding: ICD.X"]
     none = route([], [], [])
     assert none.decision is RouteDecision.REVIEW and "no code" in none.reasons[0]
-    sup = Suppressed(system="ICD-10-CM", code="C50.919", description="d", probability=0.9, assertion=Assertion.FAMILY)
+    sup = Suppressed(
+        system="ICD-10-CM", code="C50.919", description="d", probability=0.9, assertion=Assertion.FAMILY
+    )
     assert route([sug("I10", 0.95)], [sup], []).reasons == ["suppressed (C50.919: family)"]
 
 

@@ -18,7 +18,7 @@ lower-casing: ``n44.8`` is not ``n448`` and a parent code earns nothing for its 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,16 +40,22 @@ class CodiespMap:
     average_precision: Mapping[str, float] = field(default_factory=dict)
 
 
-def _clean_predictions(
-    codes: Iterable[str], valid: Collection[str] | None, depth: int
-) -> list[str]:
+ValidCodes = Collection[str] | Callable[[str], bool]
+
+
+def _clean_predictions(codes: Iterable[str], valid: ValidCodes | None, depth: int) -> list[str]:
     seen: dict[str, None] = {}
     for code in codes:
         c = code.strip().lower()
         if not c or c in seen:
             continue
         seen[c] = None
-    kept = [c for c in seen if valid is None or c in valid]
+    if valid is None:
+        kept = list(seen)
+    elif callable(valid):
+        kept = [c for c in seen if valid(c)]
+    else:
+        kept = [c for c in seen if c in valid]
     return kept[:depth]
 
 
@@ -69,14 +75,17 @@ def average_precision(ranked: Sequence[str], gold: Collection[str]) -> float:
 def codiesp_map(
     gold: Mapping[str, Iterable[str]],
     predictions: Mapping[str, Iterable[str]],
-    valid_codes: Collection[str] | None = None,
+    valid_codes: ValidCodes | None = None,
     depth: int = OFFICIAL_DEPTH,
 ) -> CodiespMap:
     """CodiEsp MAP of ranked ``predictions`` (document id -> codes, best first) against ``gold``.
 
-    ``valid_codes`` is the task's code list (compared lower-cased); ``None`` keeps every prediction.
+    ``valid_codes`` is the task's code list (compared lower-cased) or a predicate called with the
+    lower-cased code; ``None`` keeps every prediction.
     """
-    valid = None if valid_codes is None else {c.strip().lower() for c in valid_codes}
+    valid: ValidCodes | None = valid_codes
+    if valid_codes is not None and not callable(valid_codes):
+        valid = {c.strip().lower() for c in valid_codes}
     gold_sets = {doc: {c.strip().lower() for c in codes if c.strip()} for doc, codes in gold.items()}
     gold_sets = {doc: codes for doc, codes in gold_sets.items() if codes}
     runs = {doc: _clean_predictions(codes, valid, depth) for doc, codes in predictions.items()}
@@ -131,7 +140,9 @@ def read_codiesp_tsv(path: str | Path) -> dict[str, list[str]]:
                 continue
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 2 or not parts[0] or not parts[1]:
-                raise InputFormatError(f"expected 'articleID<TAB>code', got {len(parts)} fields", path=p, line=n)
+                raise InputFormatError(
+                    f"expected 'articleID<TAB>code', got {len(parts)} fields", path=p, line=n
+                )
             out.setdefault(parts[0], []).append(parts[1])
     return out
 

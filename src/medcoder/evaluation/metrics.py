@@ -101,25 +101,39 @@ def _ranked_hits(y: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.take_along_axis(y, order, axis=1)
 
 
-def precision_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
-    """Mean over documents with gold of (gold labels among the top ``k``) / ``k``."""
+def _gold_rows(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
+    """Ranked gold hits ``[docs with gold, n_labels]`` (one stable sort), or None without gold."""
     y, s = _check(y_true, scores)
     has_gold = y.any(axis=1)
     if not has_gold.any():
+        return None
+    return _ranked_hits(y[has_gold], s[has_gold])
+
+
+def _p_at_k(hits: np.ndarray | None, k: int) -> float:
+    return float("nan") if hits is None else float(np.mean(hits[:, :k].sum(axis=1) / k))
+
+
+def _r_at_k(hits: np.ndarray | None, k: int) -> float:
+    return float("nan") if hits is None else float(np.mean(hits[:, :k].sum(axis=1) / hits.sum(axis=1)))
+
+
+def _map(hits: np.ndarray | None) -> float:
+    if hits is None:
         return float("nan")
-    hits = _ranked_hits(y[has_gold], s[has_gold])[:, :k].sum(axis=1)
-    return float(np.mean(hits / k))
+    h = hits.astype(np.float64)
+    prec = np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)
+    return float(np.mean((prec * h).sum(axis=1) / h.sum(axis=1)))
+
+
+def precision_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Mean over documents with gold of (gold labels among the top ``k``) / ``k``."""
+    return _p_at_k(_gold_rows(y_true, scores), k)
 
 
 def recall_at_k(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
     """Mean over documents with gold of (gold labels among the top ``k``) / (gold labels)."""
-    y, s = _check(y_true, scores)
-    has_gold = y.any(axis=1)
-    if not has_gold.any():
-        return float("nan")
-    y, s = y[has_gold], s[has_gold]
-    hits = _ranked_hits(y, s)[:, :k].sum(axis=1)
-    return float(np.mean(hits / y.sum(axis=1)))
+    return _r_at_k(_gold_rows(y_true, scores), k)
 
 
 def mean_average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -128,15 +142,7 @@ def mean_average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
     This is the matrix form used in MIMIC papers (Edin et al. 2023 "mAP"); CodiEsp's official MAP
     works on ranked code lists and is in ``medcoder.evaluation.codiesp_map``.
     """
-    y, s = _check(y_true, scores)
-    has_gold = y.any(axis=1)
-    if not has_gold.any():
-        return float("nan")
-    hits = _ranked_hits(y[has_gold], s[has_gold]).astype(np.float64)
-    ranks = np.arange(1, hits.shape[1] + 1)
-    prec = np.cumsum(hits, axis=1) / ranks
-    ap = (prec * hits).sum(axis=1) / hits.sum(axis=1)
-    return float(np.mean(ap))
+    return _map(_gold_rows(y_true, scores))
 
 
 def auc(y_true: np.ndarray, scores: np.ndarray, average: str = "micro") -> float:
@@ -178,10 +184,11 @@ def classification_report(
     for avg in ("micro", "macro"):
         p, r, f1 = precision_recall_f1(y, pred, avg, macro_labels)
         out[f"{avg}_precision"], out[f"{avg}_recall"], out[f"{avg}_f1"] = p, r, f1
+    hits = _gold_rows(y, s)
     for k in ks:
-        out[f"precision_at_{k}"] = precision_at_k(y, s, k)
-        out[f"recall_at_{k}"] = recall_at_k(y, s, k)
-    out["map_matrix"] = mean_average_precision(y, s)
+        out[f"precision_at_{k}"] = _p_at_k(hits, k)
+        out[f"recall_at_{k}"] = _r_at_k(hits, k)
+    out["map_matrix"] = _map(hits)
     if with_auc:
         out["micro_auc"] = auc(y, s, "micro")
         out["macro_auc"] = auc(y, s, "macro")

@@ -38,7 +38,9 @@ class DecisionThresholds:
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.per_label.items() if not 0.0 <= v <= 1.0}
         if not 0.0 <= self.global_threshold <= 1.0 or bad:
-            raise ValueError(f"thresholds must lie in [0, 1]: global={self.global_threshold}, per-label={bad}")
+            raise ValueError(
+                f"thresholds must lie in [0, 1]: global={self.global_threshold}, per-label={bad}"
+            )
 
     def vector(self, label_keys: Sequence[str], per_label: bool = True) -> np.ndarray:
         """One threshold per label key: the label's own when it has one (and ``per_label``), else global."""

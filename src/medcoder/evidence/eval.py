@@ -95,7 +95,9 @@ def forward_seconds(coder, docs: Sequence[Document]) -> float:
     return (time.perf_counter() - t0) / max(len(texts), 1)
 
 
-def score_attributions(items: Sequence[Attributed], min_relative: float, max_tokens: int = 32) -> dict[str, float]:
+def score_attributions(
+    items: Sequence[Attributed], min_relative: float, max_tokens: int = 32
+) -> dict[str, float]:
     """Micro token P/R/F1 and top-span overlap of precomputed attributions at one relative cut."""
     tp = fp = fn = 0
     hits = pairs = 0
@@ -116,13 +118,28 @@ def score_attributions(items: Sequence[Attributed], min_relative: float, max_tok
     return {"precision": p, "recall": r, "f1": f1, "top_span_overlap": hits / max(pairs, 1), "n_pairs": pairs}
 
 
-def evaluate_method(coder, tune_docs: Sequence[Document], test_docs: Sequence[Document], method: str,
-                    forward_s: float | None = None, grid: Sequence[float] = GRID) -> EvidenceReport:
+def evaluate_method(
+    coder,
+    tune_docs: Sequence[Document],
+    test_docs: Sequence[Document],
+    method: str,
+    forward_s: float | None = None,
+    grid: Sequence[float] = GRID,
+) -> EvidenceReport:
     """Tune the relative cut on ``tune_docs`` (token F1), then report on ``test_docs``."""
     tune_items, _ = attribute_documents(coder, tune_docs, method)
     best = max(grid, key=lambda c: (score_attributions(tune_items, c)["f1"], -c))
     test_items, sec = attribute_documents(coder, test_docs, method)
     res = score_attributions(test_items, best)
     fwd = forward_seconds(coder, test_docs) if forward_s is None else forward_s
-    return EvidenceReport(method, best, res["precision"], res["recall"], res["f1"], res["top_span_overlap"],
-                          int(res["n_pairs"]), sec, fwd)
+    return EvidenceReport(
+        method,
+        best,
+        res["precision"],
+        res["recall"],
+        res["f1"],
+        res["top_span_overlap"],
+        int(res["n_pairs"]),
+        sec,
+        fwd,
+    )

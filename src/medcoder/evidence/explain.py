@@ -43,8 +43,9 @@ def _chunk_size(coder) -> int | None:
     return getattr(coder.text, "chunk_size", None) if getattr(coder.text, "kind", "") == "chunked" else None
 
 
-def token_attributions(coder, text: str, targets: Sequence[int], method: str,
-                       view: ModelView | None = None) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+def token_attributions(
+    coder, text: str, targets: Sequence[int], method: str, view: ModelView | None = None
+) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
     """Scores ``[len(targets), n_tokens]`` and the tokens' character offsets for one text."""
     view = view or coder_view(coder)
     enc = coder.text.encode([text])[0]
@@ -54,17 +55,23 @@ def token_attributions(coder, text: str, targets: Sequence[int], method: str,
     with torch.enable_grad():
         pos = explain(view, ids.to(device), mask.to(device), list(targets)).detach().cpu().numpy()
     chunk = _chunk_size(coder)
-    scores = np.stack([positions_to_token_scores(row, len(enc.ids), chunk) for row in pos]) if len(pos) else \
-        np.zeros((0, len(enc.ids)))
+    scores = (
+        np.stack([positions_to_token_scores(row, len(enc.ids), chunk) for row in pos])
+        if len(pos)
+        else np.zeros((0, len(enc.ids)))
+    )
     return scores, tuple(enc.offsets)
 
 
-def explain_text(coder, text: str, targets: Sequence[int], method: str = "attingrad",
-                 config: SpanConfig | None = None) -> list[CodeEvidence]:
+def explain_text(
+    coder, text: str, targets: Sequence[int], method: str = "attingrad", config: SpanConfig | None = None
+) -> list[CodeEvidence]:
     """Ranked spans per target label column for ``text`` with explainer ``method``."""
     scores, offsets = token_attributions(coder, text, targets, method)
     keys = coder.label_space.keys()
     return [
-        CodeEvidence(int(j), keys[j], method, tuple(rank_spans(text, offsets, scores[k], config)), scores[k], offsets)
+        CodeEvidence(
+            int(j), keys[j], method, tuple(rank_spans(text, offsets, scores[k], config)), scores[k], offsets
+        )
         for k, j in enumerate(targets)
     ]

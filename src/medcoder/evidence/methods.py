@@ -4,8 +4,11 @@
 - ``attingrad``: AttInGrad (Edin et al. 2024): attention times InputXGrad, i.e.
   ``A[l, t] * || x_t * d logit_l / d x_t ||_2`` over the embedding dimension; the best method on
   MDACE in that paper.
-- ``integrated_gradients``: Captum ``LayerIntegratedGradients`` on the token-embedding layer
-  (baseline: the padding token everywhere), summed over the embedding dimension.
+- ``integrated_gradients``: Captum ``LayerIntegratedGradients`` on the token-embedding layer of the
+  document (``DocEmbedding``; baseline: the padding token everywhere), summed over the embedding
+  dimension. Caveat: LAAT's description-match channel is cosine similarity, scale-invariant in the
+  embeddings, so the model jumps at the all-zero baseline and IG attributions sum to
+  ``F(x) - F(0+)`` rather than ``F(x) - F(0)``.
 
 All three take a ``ModelView`` (the net's embedding layer and a forward pass from embeddings)
 plus one document's ids and mask, and return attributions ``[n_targets, n_positions]`` for the
@@ -20,6 +23,22 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+
+class DocEmbedding(nn.Module):
+    """The token-embedding layer as used for the *document* only.
+
+    LAAT also embeds label descriptions with the same ``nn.Embedding``; hooking that layer directly
+    (as captum's layer methods do) would interpolate the descriptions too. Explainers hook this
+    wrapper, which only the document path calls.
+    """
+
+    def __init__(self, layer: nn.Module) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return self.layer(ids)
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ def laat_view(net: nn.Module, pad_id: int = 0) -> ModelView:
         logits, attn = net.head(net.encode(emb, mask), mask, desc)
         return logits + net.match(emb, mask, desc), attn
 
-    return ModelView(net, net.embedding, fwd, pad_id)
+    return ModelView(net, DocEmbedding(net.embedding), fwd, pad_id)
 
 
 def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
@@ -67,7 +86,7 @@ def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
         logits, attn = net.head(net.dropout(h), doc_mask, net.desc_emb)
         return logits + net.match(h, doc_mask, net.desc_emb), attn
 
-    return ModelView(net, word, fwd, pad_id)
+    return ModelView(net, DocEmbedding(word), fwd, pad_id)
 
 
 def view_for(net: nn.Module, pad_id: int = 0) -> ModelView:
@@ -123,8 +142,14 @@ def make_integrated_gradients(n_steps: int = 20, internal_batch_size: int | None
         baseline = torch.full_like(ids, view.pad_id)
         rows = []
         for label in targets:
-            attr = lig.attribute(ids, baselines=baseline, target=int(label), additional_forward_args=(mask,),
-                                 n_steps=n_steps, internal_batch_size=internal_batch_size)
+            attr = lig.attribute(
+                ids,
+                baselines=baseline,
+                target=int(label),
+                additional_forward_args=(mask,),
+                n_steps=n_steps,
+                internal_batch_size=internal_batch_size,
+            )
             rows.append(attr.reshape(1, -1, attr.shape[-1]).sum(-1)[0].detach().float())
         out = torch.stack(rows) if rows else torch.zeros((0, _flat_mask(mask).shape[1]))
         return out * _flat_mask(mask)[0]

@@ -43,7 +43,9 @@ def flat_positions(n_tokens: int, chunk_size: int | None = None) -> np.ndarray:
     return out
 
 
-def positions_to_token_scores(position_scores: np.ndarray, n_tokens: int, chunk_size: int | None = None) -> np.ndarray:
+def positions_to_token_scores(
+    position_scores: np.ndarray, n_tokens: int, chunk_size: int | None = None
+) -> np.ndarray:
     """Scores per model position ``[n_positions]`` -> scores per token ``[n_tokens]`` (specials dropped)."""
     pos = flat_positions(n_tokens, chunk_size)
     scores = np.asarray(position_scores, dtype=np.float64)

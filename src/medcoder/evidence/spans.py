@@ -43,7 +43,9 @@ class SpanConfig:
             raise ValueError("max_spans and max_tokens must be >= 1")
 
 
-def select_tokens(scores: np.ndarray, offsets: Offsets, text_length: int, min_relative: float, max_tokens: int) -> list[int]:
+def select_tokens(
+    scores: np.ndarray, offsets: Offsets, text_length: int, min_relative: float, max_tokens: int
+) -> list[int]:
     """Indices of tokens with ``score >= min_relative * max`` (positive scores only), best ``max_tokens``."""
     s = np.asarray(scores, dtype=np.float64)
     ok = np.array(valid_offsets(offsets, text_length), dtype=bool)[: len(s)]
@@ -70,7 +72,9 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, max(right, left)
 
 
-def rank_spans(text: str, offsets: Offsets, scores: np.ndarray, config: SpanConfig | None = None) -> list[Span]:
+def rank_spans(
+    text: str, offsets: Offsets, scores: np.ndarray, config: SpanConfig | None = None
+) -> list[Span]:
     """Ranked evidence spans (best first) for one code from its token scores ``[n_tokens]``."""
     cfg = config or SpanConfig()
     s = np.asarray(scores, dtype=np.float64)
@@ -88,8 +92,9 @@ def rank_spans(text: str, offsets: Offsets, scores: np.ndarray, config: SpanConf
     return spans[: cfg.max_spans]
 
 
-def selected_token_mask(scores: np.ndarray, offsets: Offsets, text_length: int, min_relative: float,
-                        max_tokens: int) -> np.ndarray:
+def selected_token_mask(
+    scores: np.ndarray, offsets: Offsets, text_length: int, min_relative: float, max_tokens: int
+) -> np.ndarray:
     """Boolean ``[n_tokens]`` of the tokens ``rank_spans`` would use (for token-level F1)."""
     mask = np.zeros(len(offsets), dtype=bool)
     mask[select_tokens(scores, offsets, text_length, min_relative, max_tokens)] = True

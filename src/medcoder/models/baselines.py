@@ -57,14 +57,18 @@ class MostFrequentCoder:
 
 @dataclass(frozen=True)
 class TfidfLRConfig:
-    """TF-IDF word n-grams + one-vs-rest logistic regression; ``c_grid`` values are tried on dev."""
+    """TF-IDF word n-grams + one-vs-rest logistic regression; ``c_grid`` values are tried on dev.
+
+    The defaults come from a dev search on CodiEsp-D English (min_df 2 and sublinear TF beat min_df 1
+    and raw TF; MAP rises with C up to 1e5, i.e. almost no regularisation: 1e3 0.197, 1e5 0.210).
+    """
 
     ngram_range: tuple[int, int] = (1, 2)
     min_df: int = 2
     max_df: float = 0.9
     sublinear_tf: bool = True
     max_features: int | None = None
-    c_grid: tuple[float, ...] = (10.0,)
+    c_grid: tuple[float, ...] = (1e3, 1e4, 1e5)
     class_weight: str | None = None
     map_depth: int = 50
     systems: tuple[CodeSystem, ...] | None = None
@@ -99,7 +103,9 @@ class TfidfLogRegCoder:
         c = self.config
         self.label_space = LabelSpace.from_documents(train, c.systems)
         if len(self.label_space) == 0:
-            raise ValueError("TfidfLogRegCoder.fit: the training documents carry no codes of the chosen systems")
+            raise ValueError(
+                "TfidfLogRegCoder.fit: the training documents carry no codes of the chosen systems"
+            )
         y = self.label_space.encode(train).astype(np.int64)  # int8 breaks OneVsRest (sklearn 1.9)
         self._vectorizer = TfidfVectorizer(
             ngram_range=c.ngram_range,
@@ -114,7 +120,8 @@ class TfidfLogRegCoder:
         best = -1.0
         for value in c.c_grid:
             t0 = time.perf_counter()
-            lr = LogisticRegression(C=value, solver="liblinear", class_weight=c.class_weight)
+            # dual liblinear: same optimum, ~50x faster when documents (500) << features (20k)
+            lr = LogisticRegression(C=value, solver="liblinear", dual=True, class_weight=c.class_weight)
             model = OneVsRestClassifier(lr, n_jobs=c.n_jobs).fit(x, y)
             score = dev_map(dev, model.predict_proba(x_dev), self.label_space, c.map_depth) if dev else 0.0
             self.fit_stats[f"dev_map_C={value:g}"] = score

@@ -13,6 +13,20 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 
 
+def pool_tokens(h: Tensor, mask: Tensor, size: int) -> tuple[Tensor, Tensor]:
+    """Mean of each window of ``size`` tokens (padding excluded): h [batch, seq_len, dim], mask [batch, seq_len]
+    -> ([batch, ceil(seq_len / size), dim], [batch, ceil(seq_len / size)]). Label attention over T / size
+    positions costs size times less; attention then points at windows instead of tokens."""
+    if size <= 1:
+        return h, mask
+    b, t, d = h.shape
+    pad = (-t) % size
+    m = nn.functional.pad(mask, (0, pad)).view(b, -1, size)
+    x = nn.functional.pad(h, (0, 0, 0, pad)).view(b, -1, size, d)
+    w = m.unsqueeze(-1).to(x.dtype)
+    return (x * w).sum(2) / w.sum(2).clamp_min(1.0), m.any(-1)
+
+
 def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
     """x: [n, seq_len, dim]; mask: [n, seq_len] bool -> [n, dim] (zeros for empty rows)."""
     m = mask.unsqueeze(-1).to(x.dtype)
@@ -20,7 +34,7 @@ def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
 
 
 class LAAT(nn.Module):
-    """Token ids [batch, seq_len] -> logits [batch, n_labels] and attention [batch, n_labels, seq_len]."""
+    """Token ids [batch, seq_len] -> logits [batch, n_labels] and attention [batch, n_labels, seq_len / pool]."""
 
     def __init__(
         self,
@@ -32,9 +46,11 @@ class LAAT(nn.Module):
         proj: int = 256,
         dropout: float = 0.2,
         pad_id: int = 0,
+        pool: int = 1,
     ) -> None:
         """desc_ids / desc_mask: [n_labels, desc_len] token ids of each label's description text."""
         super().__init__()
+        self.pool = pool
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
         self.dropout = nn.Dropout(dropout)
         self.lstm = nn.LSTM(emb_dim, hidden, batch_first=True, bidirectional=True)
@@ -70,7 +86,8 @@ class LAAT(nn.Module):
         mask = mask.bool()
         emb = self.embedding(input_ids)
         desc = self.label_embeddings()
-        logits, attn = self.head(self.encode(emb, mask), mask, desc)
+        h, pmask = pool_tokens(self.encode(emb, mask), mask, self.pool)
+        logits, attn = self.head(h, pmask, desc)
         return logits + self.match(emb, mask, desc), attn
 
     @torch.no_grad()

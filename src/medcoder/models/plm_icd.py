@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from medcoder.models.laat import masked_mean
+from medcoder.models.laat import masked_mean, pool_tokens
 from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 
 
@@ -36,13 +36,20 @@ class PLMICD(nn.Module):
     """Chunked token ids [batch, n_chunks, chunk_size] -> logits [batch, n_labels] and attention."""
 
     def __init__(
-        self, encoder: nn.Module, n_labels: int, proj: int = 256, dropout: float = 0.1, freeze_encoder: bool = False
+        self,
+        encoder: nn.Module,
+        n_labels: int,
+        proj: int = 256,
+        dropout: float = 0.1,
+        freeze_encoder: bool = False,
+        pool: int = 1,
     ) -> None:
         """``freeze_encoder``: keep the encoder fixed and cache chunk states (label attention trains alone;
-        the practical PLM-ICD variant on a CPU)."""
+        the practical PLM-ICD variant on a CPU). ``pool``: label attention over windows of ``pool`` tokens."""
         super().__init__()
         self.encoder = encoder
         self.freeze_encoder = freeze_encoder
+        self.pool = pool
         self._cache: dict[bytes, Tensor] = {}
         if freeze_encoder:
             self.encoder.requires_grad_(False)
@@ -97,7 +104,7 @@ class PLMICD(nn.Module):
 
     def forward(self, input_ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """input_ids, mask: [batch, n_chunks, chunk_size] -> (logits [batch, n_labels],
-        attention [batch, n_labels, n_chunks * chunk_size]). Fully padded chunks are not encoded."""
+        attention [batch, n_labels, n_chunks * chunk_size / pool]). Fully padded chunks are not encoded."""
         b, c, s = input_ids.shape
         flat_ids, flat_mask = input_ids.reshape(b * c, s), mask.reshape(b * c, s).bool()
         used = flat_mask.any(1)
@@ -112,5 +119,6 @@ class PLMICD(nn.Module):
             states[used] = h
         h = states.reshape(b, c * s, -1)
         doc_mask = flat_mask.reshape(b, c * s)
-        logits, attn = self.head(self.dropout(h), doc_mask, self.desc_emb)
-        return logits + self.match(h, doc_mask, self.desc_emb), attn
+        ph, pmask = pool_tokens(h, doc_mask, self.pool)
+        logits, attn = self.head(self.dropout(ph), pmask, self.desc_emb)
+        return logits + self.match(ph, pmask, self.desc_emb), attn

@@ -52,7 +52,9 @@ class DictionaryCoder:
 
     name = "dict"
 
-    def __init__(self, index: object | None = None, system: CodeSystem = CodeSystem.ICD10CM, min_coverage: float = 0.0) -> None:
+    def __init__(
+        self, index: object | None = None, system: CodeSystem = CodeSystem.ICD10CM, min_coverage: float = 0.0
+    ) -> None:
         self.system = system
         self.min_coverage = min_coverage
         self._index = index
@@ -102,7 +104,9 @@ class WeightedSumCoder:
     CodiEsp MAP is kept (``fit_stats`` lists each). The default is EVALUATION.md's 0.01.
     """
 
-    def __init__(self, base: Coder, extra: Coder, weights: Sequence[float] = (0.01,), map_depth: int = 50) -> None:
+    def __init__(
+        self, base: Coder, extra: Coder, weights: Sequence[float] = (0.01,), map_depth: int = 50
+    ) -> None:
         if not weights or any(w < 0 for w in weights):
             raise ValueError(f"weights must be non-negative, got {weights}")
         self.base, self.extra = base, extra

@@ -45,7 +45,9 @@ class AlternativeIndex:
             if cat is not None:
                 self.members.setdefault(cat, []).append(j)
 
-    def alternatives(self, column: int, probs: np.ndarray, top_n: int = 3, exclude: Sequence[int] = ()) -> list[Alternative]:
+    def alternatives(
+        self, column: int, probs: np.ndarray, top_n: int = 3, exclude: Sequence[int] = ()
+    ) -> list[Alternative]:
         """Best ``top_n`` other codes of ``column``'s category by ``probs [n_labels]`` (``exclude``: columns to skip)."""
         cat = self.category[column]
         if cat is None:
@@ -53,4 +55,6 @@ class AlternativeIndex:
         skip = {column, *exclude}
         cols = [j for j in self.members[cat] if j not in skip]
         cols.sort(key=lambda j: (-float(probs[j]), self.keys[j]))
-        return [Alternative(self.keys[j], self.keys[j].partition(":")[2], float(probs[j])) for j in cols[:top_n]]
+        return [
+            Alternative(self.keys[j], self.keys[j].partition(":")[2], float(probs[j])) for j in cols[:top_n]
+        ]

@@ -121,7 +121,9 @@ def fit_isotonic(z: np.ndarray, y: np.ndarray) -> CodeMap:
     from sklearn.isotonic import IsotonicRegression
 
     iso = IsotonicRegression(y_min=0.001, y_max=0.999, out_of_bounds="clip").fit(z, y)
-    return CodeMap("isotonic", xs=tuple(map(float, iso.X_thresholds_)), ys=tuple(map(float, iso.y_thresholds_)))
+    return CodeMap(
+        "isotonic", xs=tuple(map(float, iso.X_thresholds_)), ys=tuple(map(float, iso.y_thresholds_))
+    )
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,11 @@ class Calibrators:
 
     def to_dict(self) -> dict:
         return {
-            "temperature": self.temperature, "method": self.method, "min_positives": self.min_positives,
-            "label_keys": list(self.label_keys), "label_bucket": dict(self.label_bucket),
+            "temperature": self.temperature,
+            "method": self.method,
+            "min_positives": self.min_positives,
+            "label_keys": list(self.label_keys),
+            "label_bucket": dict(self.label_bucket),
             "train_counts": dict(self.train_counts),
             "per_code": {k: m.to_dict() for k, m in self.per_code.items()},
             "per_bucket": {k: m.to_dict() for k, m in self.per_bucket.items()},
@@ -162,11 +167,16 @@ class Calibrators:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Calibrators:
-        return cls(tuple(d["label_keys"]), float(d["temperature"]),
-                   {k: CodeMap.from_dict(v) for k, v in d["per_code"].items()},
-                   {k: CodeMap.from_dict(v) for k, v in d["per_bucket"].items()},
-                   dict(d["label_bucket"]), d.get("method", "isotonic"), int(d.get("min_positives", 10)),
-                   {k: int(v) for k, v in dict(d.get("train_counts", {})).items()})
+        return cls(
+            tuple(d["label_keys"]),
+            float(d["temperature"]),
+            {k: CodeMap.from_dict(v) for k, v in d["per_code"].items()},
+            {k: CodeMap.from_dict(v) for k, v in d["per_bucket"].items()},
+            dict(d["label_bucket"]),
+            d.get("method", "isotonic"),
+            int(d.get("min_positives", 10)),
+            {k: int(v) for k, v in dict(d.get("train_counts", {})).items()},
+        )
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
@@ -204,35 +214,66 @@ def fit_calibrators(
     z = logit(p) / temp
     pos = t.sum(0)
     neg = t.shape[0] - pos
-    counts = dict(train_counts) if train_counts is not None else {k: int(pos[j]) for j, k in enumerate(label_keys)}
+    counts = (
+        dict(train_counts) if train_counts is not None else {k: int(pos[j]) for j, k in enumerate(label_keys)}
+    )
     per_code: dict[str, CodeMap] = {}
     bucket_of: dict[str, str] = {}
     for j, key in enumerate(label_keys):
         bucket_of[key] = frequency_bucket(counts.get(key, 0), few_shot_max)
         if pos[j] >= min_positives and neg[j] >= min_positives:
-            per_code[key] = fit_isotonic(z[:, j], t[:, j]) if method == "isotonic" else CodeMap("platt", *fit_platt(z[:, j], t[:, j]))
+            per_code[key] = (
+                fit_isotonic(z[:, j], t[:, j])
+                if method == "isotonic"
+                else CodeMap("platt", *fit_platt(z[:, j], t[:, j]))
+            )
     per_bucket: dict[str, CodeMap] = {}
     for bucket in ("frequent", "few_shot", "unseen"):
         cols = [j for j, k in enumerate(label_keys) if bucket_of[k] == bucket and k not in per_code]
         if cols:
             per_bucket[bucket] = CodeMap("platt", *fit_platt(z[:, cols].ravel(), t[:, cols].ravel()))
-    log.info("calibrators: T=%.3f, %d per-code %s maps, pooled buckets %s", temp, len(per_code), method, sorted(per_bucket))
-    return Calibrators(tuple(label_keys), temp, per_code, per_bucket, bucket_of, method, min_positives,
-                       {k: int(counts.get(k, 0)) for k in label_keys})
+    log.info(
+        "calibrators: T=%.3f, %d per-code %s maps, pooled buckets %s",
+        temp,
+        len(per_code),
+        method,
+        sorted(per_bucket),
+    )
+    return Calibrators(
+        tuple(label_keys),
+        temp,
+        per_code,
+        per_bucket,
+        bucket_of,
+        method,
+        min_positives,
+        {k: int(counts.get(k, 0)) for k in label_keys},
+    )
 
 
-def calibration_summary(probs: np.ndarray, y: np.ndarray, n_bins: int = N_BINS, candidate_from: np.ndarray | None = None) -> dict[str, float]:
+def calibration_summary(
+    probs: np.ndarray, y: np.ndarray, n_bins: int = N_BINS, candidate_from: np.ndarray | None = None
+) -> dict[str, float]:
     """ECE and Brier over all cells and over candidate cells (``candidate_from >= 0.05``; default ``probs``)."""
     p, t = np.asarray(probs, dtype=np.float64), np.asarray(y, dtype=np.float64)
     ref = p if candidate_from is None else np.asarray(candidate_from)
     cand = ref >= CANDIDATE_MIN
-    return {"ece": expected_calibration_error(p, t, n_bins), "brier": brier(p, t),
-            "ece_candidates": expected_calibration_error(p[cand], t[cand], n_bins),
-            "brier_candidates": brier(p[cand], t[cand]), "n_cells": float(p.size), "n_candidates": float(cand.sum())}
+    return {
+        "ece": expected_calibration_error(p, t, n_bins),
+        "brier": brier(p, t),
+        "ece_candidates": expected_calibration_error(p[cand], t[cand], n_bins),
+        "brier_candidates": brier(p[cand], t[cand]),
+        "n_cells": float(p.size),
+        "n_candidates": float(cand.sum()),
+    }
 
 
-def reliability_diagram(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path, n_bins: int = N_BINS,
-                        title: str = "reliability") -> Path:
+def reliability_diagram(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    path: str | Path,
+    n_bins: int = N_BINS,
+    title: str = "reliability",
+) -> Path:
     """PNG reliability diagram: observed positive rate per equal-width bin for each named (probs, y)."""
     import matplotlib
 

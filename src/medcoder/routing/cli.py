@@ -16,7 +16,9 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(name="routing", help="Calibration, routing policy and evidence reports.", no_args_is_help=True)
+app = typer.Typer(
+    name="routing", help="Calibration, routing policy and evidence reports.", no_args_is_help=True
+)
 DATA_HELP = "JSONL/CSV/Parquet documents or codiesp:<split>[:D|P]"
 
 
@@ -44,12 +46,22 @@ def calibrate_cmd(
     model: Path = typer.Option(..., exists=True, file_okay=False, help="model directory (written into)"),
     cal: str = typer.Option(..., help=f"calibration documents, never trained on: {DATA_HELP}"),
     cal_half: str = typer.Option("all", help="all | tune | cal: keep one deterministic half (CodiEsp dev)"),
-    train: str | None = typer.Option(None, help="training documents, for code frequency buckets and unseen flags"),
-    config: Path = typer.Option(Path("configs/routing.yaml"), exists=True, dir_okay=False, help="routing policy YAML"),
+    train: str | None = typer.Option(
+        None, help="training documents, for code frequency buckets and unseen flags"
+    ),
+    config: Path = typer.Option(
+        Path("configs/routing.yaml"), exists=True, dir_okay=False, help="routing policy YAML"
+    ),
     test: str | None = typer.Option(None, help="also write the routing report on these documents"),
-    report_dir: Path | None = typer.Option(None, help="folder for the report (default: MODEL/routing_report)"),
-    rules: bool = typer.Option(False, "--rules/--no-rules", help="rule findings (medcoder.rules) as router features"),
-    track: bool = typer.Option(True, "--track/--no-track", help="log to the model's MLflow run when it has one"),
+    report_dir: Path | None = typer.Option(
+        None, help="folder for the report (default: MODEL/routing_report)"
+    ),
+    rules: bool = typer.Option(
+        False, "--rules/--no-rules", help="rule findings (medcoder.rules) as router features"
+    ),
+    track: bool = typer.Option(
+        True, "--track/--no-track", help="log to the model's MLflow run when it has one"
+    ),
 ) -> None:
     """Fit calibrators and the router on CAL and certify the auto threshold; save them in MODEL."""
     import yaml
@@ -66,9 +78,16 @@ def calibrate_cmd(
         counts = {lab.key: n for lab, n in train_label_counts(_read(train)).items()}
     summary = calibrate_model(model, _read(cal, cal_half), policy, counts, rules, router_cfg)
     g = summary["guarantee"]
-    _print("calibration", {"temperature": summary["temperature"], "auto_threshold": g["threshold"],
-                           "lower_bound": g["lower_bound"], "certify_codes_accepted": g["n_accepted"],
-                           "certify_codes": g["n_units"]})
+    _print(
+        "calibration",
+        {
+            "temperature": summary["temperature"],
+            "auto_threshold": g["threshold"],
+            "lower_bound": g["lower_bound"],
+            "certify_codes_accepted": g["n_accepted"],
+            "certify_codes": g["n_units"],
+        },
+    )
     files = [model / f for f in ("calibrators.json", "router.json", "routing.json")]
     metrics = {"guarantee": g}
     if test:
@@ -122,9 +141,16 @@ def evidence_cmd(
     rows = {}
     for m in methods.split(","):
         r = evaluate_method(coder, tune_docs, test_docs, m.strip(), fwd)
-        rows[m] = {"token_f1": r.token_f1, "token_precision": r.token_precision, "token_recall": r.token_recall,
-                   "top_span_overlap": r.top_span_overlap, "cost_ratio": r.cost_ratio, "min_relative": r.min_relative,
-                   "seconds_per_note": r.seconds_per_note, "n_pairs": r.n_pairs}
+        rows[m] = {
+            "token_f1": r.token_f1,
+            "token_precision": r.token_precision,
+            "token_recall": r.token_recall,
+            "top_span_overlap": r.top_span_overlap,
+            "cost_ratio": r.cost_ratio,
+            "min_relative": r.min_relative,
+            "seconds_per_note": r.seconds_per_note,
+            "n_pairs": r.n_pairs,
+        }
         _print(f"evidence: {m}", rows[m])
     rows["forward_seconds_per_note"] = fwd
     if out:

@@ -15,9 +15,22 @@ import numpy as np
 from medcoder.data.records import Document
 
 CHART_FEATURES = (
-    "n_suggested", "max_p", "mean_p_suggested", "min_p_suggested", "min_margin_suggested",
-    "closest_miss_margin", "entropy", "n_borderline", "any_few_shot", "any_unseen",
-    "rule_errors", "rule_warnings", "rule_infos", "log_chars", "n_sections", "section_coverage",
+    "n_suggested",
+    "max_p",
+    "mean_p_suggested",
+    "min_p_suggested",
+    "min_margin_suggested",
+    "closest_miss_margin",
+    "entropy",
+    "n_borderline",
+    "any_few_shot",
+    "any_unseen",
+    "rule_errors",
+    "rule_warnings",
+    "rule_infos",
+    "log_chars",
+    "n_sections",
+    "section_coverage",
 )
 CODE_FEATURES = ("p", "margin", "rank_frac", "is_few_shot", "is_unseen", "log_train_count")
 BORDER = 0.1
@@ -86,17 +99,32 @@ def build_batch(
         miss = margin[margin < 0]
         cand = cal[i] >= 0.01
         chart = [
-            float(len(sel)), float(cal[i].max()) if cal.shape[1] else 0.0,
-            float(p_sel.mean()) if len(sel) else 0.0, float(p_sel.min()) if len(sel) else 1.0,
-            float(margin[sel].min()) if len(sel) else 1.0, float(miss.max()) if len(miss) else -1.0,
-            float(_binary_entropy(cal[i, cand]).sum()), float(np.sum(np.abs(margin) < BORDER)),
-            float(few[sel].any()), float(unseen[sel].any()), *map(float, findings[i]),
+            float(len(sel)),
+            float(cal[i].max()) if cal.shape[1] else 0.0,
+            float(p_sel.mean()) if len(sel) else 0.0,
+            float(p_sel.min()) if len(sel) else 1.0,
+            float(margin[sel].min()) if len(sel) else 1.0,
+            float(miss.max()) if len(miss) else -1.0,
+            float(_binary_entropy(cal[i, cand]).sum()),
+            float(np.sum(np.abs(margin) < BORDER)),
+            float(few[sel].any()),
+            float(unseen[sel].any()),
+            *map(float, findings[i]),
             *doc_layout(docs[i] if i < len(docs) else None),
         ]
         chart_rows.append(chart)
         for r, j in enumerate(sel):
-            code_rows.append([float(cal[i, j]), float(margin[j]), r / max(len(sel), 1), float(few[j]), float(unseen[j]),
-                              float(np.log1p(max(train_counts[j], 0))), *chart])
+            code_rows.append(
+                [
+                    float(cal[i, j]),
+                    float(margin[j]),
+                    r / max(len(sel), 1),
+                    float(few[j]),
+                    float(unseen[j]),
+                    float(np.log1p(max(train_counts[j], 0))),
+                    *chart,
+                ]
+            )
             code_chart.append(i)
             code_label.append(int(j))
     chart_x = np.asarray(chart_rows, dtype=np.float32).reshape(n, len(CHART_FEATURES))
@@ -120,8 +148,13 @@ def chart_targets(pred: np.ndarray, gold: np.ndarray, missing_gold: np.ndarray |
 def gold_outside(docs: Sequence[Document], label_keys: Sequence[str], systems: Sequence[str]) -> np.ndarray:
     """Per chart: whether it has a gold code of ``systems`` that the label space lacks."""
     keys = set(label_keys)
-    return np.array([any(c.system.value in systems and f"{c.system.value}:{c.code}" not in keys for c in d.labels)
-                     for d in docs], dtype=bool)
+    return np.array(
+        [
+            any(c.system.value in systems and f"{c.system.value}:{c.code}" not in keys for c in d.labels)
+            for d in docs
+        ],
+        dtype=bool,
+    )
 
 
 def counts_vector(label_keys: Sequence[str], train_counts: Mapping[str, int]) -> np.ndarray:

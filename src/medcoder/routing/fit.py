@@ -65,12 +65,21 @@ def rule_counts(doc: Document, codes: Sequence[str]) -> tuple[int, int, int]:
     enc_codes = []
     for pos, key in enumerate(codes, start=1):
         system, _, code = key.partition(":")
-        enc_codes.append(EncounterCode(system=CodeSystem(system), code=code,
-                                       position=pos if system == "ICD-10-CM" else None))
-    enc = Encounter(id=doc.id, date_of_service=doc.encounter_date, payer=doc.payer, setting=doc.setting,
-                    patient=PatientInfo(age=doc.patient.age, sex=doc.patient.sex), codes=tuple(enc_codes),
-                    note_text=doc.text)
-    found = validate(enc, rules=RuleSet(em=False, cdi=False))
+        enc_codes.append(
+            EncounterCode(
+                system=CodeSystem(system), code=code, position=pos if system == "ICD-10-CM" else None
+            )
+        )
+    enc = Encounter(
+        id=doc.id,
+        date_of_service=doc.encounter_date,
+        payer=doc.payer,
+        setting=doc.setting,
+        patient=PatientInfo(age=doc.patient.age, sex=doc.patient.sex),
+        codes=tuple(enc_codes),
+        note_text=doc.text,
+    )
+    found = validate(enc, rules=RuleSet(em=False, cdi=False, hcc=False))
     sev = [str(getattr(f.severity, "value", f.severity)) for f in found]
     return sev.count("error"), sev.count("warning"), sev.count("info")
 
@@ -87,8 +96,14 @@ class Scored:
     findings: list[tuple[int, int, int]]
 
 
-def score_split(trained, docs: Sequence[Document], calibrators: Calibrators | None, counts: np.ndarray,
-                use_rules: bool = False, few_shot_max: int = 5) -> Scored:
+def score_split(
+    trained,
+    docs: Sequence[Document],
+    calibrators: Calibrators | None,
+    counts: np.ndarray,
+    use_rules: bool = False,
+    few_shot_max: int = 5,
+) -> Scored:
     """Model scores, calibrated scores, gold and router features of ``docs``."""
     docs = list(docs)
     keys = trained.label_space.keys()
@@ -106,8 +121,14 @@ def score_split(trained, docs: Sequence[Document], calibrators: Calibrators | No
     return Scored(docs, raw, cal, gold, batch, findings)
 
 
-def chart_inputs(scored: Scored, router: Router, policy: RoutingPolicy, label_keys: Sequence[str],
-                 counts: np.ndarray, findings: Sequence[Sequence[Any]] | None = None) -> list[ChartInput]:
+def chart_inputs(
+    scored: Scored,
+    router: Router,
+    policy: RoutingPolicy,
+    label_keys: Sequence[str],
+    counts: np.ndarray,
+    findings: Sequence[Sequence[Any]] | None = None,
+) -> list[ChartInput]:
     """``ChartInput`` per chart: codes with their confidence (router or calibrated), router chart probability."""
     p_chart, p_code = router.predict(scored.batch)
     b = scored.batch
@@ -115,8 +136,10 @@ def chart_inputs(scored: Scored, router: Router, policy: RoutingPolicy, label_ke
     for i, doc in enumerate(scored.docs):
         sel = np.flatnonzero(b.code_chart == i)
         conf = p_code[sel] if policy.confidence == "router" else scored.cal[i, b.code_label[sel]]
-        codes = tuple(CodeCandidate(label_keys[b.code_label[k]], float(c), bool(counts[b.code_label[k]] <= 0))
-                      for k, c in zip(sel, conf, strict=True))
+        codes = tuple(
+            CodeCandidate(label_keys[b.code_label[k]], float(c), bool(counts[b.code_label[k]] <= 0))
+            for k, c in zip(sel, conf, strict=True)
+        )
         fx = tuple(findings[i]) if findings is not None else _pseudo_findings(scored.findings[i])
         out.append(ChartInput(codes, float(p_chart[i]), fx, specialty=doc.doc_type, payer=doc.payer))
     return out
@@ -132,10 +155,14 @@ class _Count:
 def _pseudo_findings(counts: tuple[int, int, int]) -> tuple[_Count, ...]:
     """Finding-like records from severity counts (the policy only reads severity, rule id and codes)."""
     e, w, i = counts
-    return tuple([_Count("rules", "error")] * e + [_Count("rules", "warning")] * w + [_Count("rules", "info")] * i)
+    return tuple(
+        [_Count("rules", "error")] * e + [_Count("rules", "warning")] * w + [_Count("rules", "info")] * i
+    )
 
 
-def code_units(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPolicy) -> tuple[np.ndarray, np.ndarray]:
+def code_units(
+    charts: Sequence[ChartInput], scored: Scored, policy: RoutingPolicy
+) -> tuple[np.ndarray, np.ndarray]:
     """Per suggested code: the chart-level auto score (min code confidence; -inf when gated) and correctness."""
     s = chart_scores(charts, policy)
     b = scored.batch
@@ -146,13 +173,24 @@ def code_units(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPoli
 def certify(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPolicy) -> ThresholdChoice:
     """The guaranteed auto threshold on the certify half."""
     conf, correct = code_units(charts, scored, policy)
-    return choose_threshold(conf, correct, policy.target_precision, policy.delta, method=policy.method,
-                            min_accepted=policy.min_accepted)
+    return choose_threshold(
+        conf,
+        correct,
+        policy.target_precision,
+        policy.delta,
+        method=policy.method,
+        min_accepted=policy.min_accepted,
+    )
 
 
-def calibrate_model(model_dir: str | Path, cal_docs: Sequence[Document], policy: RoutingPolicy,
-                    train_counts: dict[str, int] | None = None, use_rules: bool = False,
-                    router_config: RouterConfig | None = None) -> dict[str, Any]:
+def calibrate_model(
+    model_dir: str | Path,
+    cal_docs: Sequence[Document],
+    policy: RoutingPolicy,
+    train_counts: dict[str, int] | None = None,
+    use_rules: bool = False,
+    router_config: RouterConfig | None = None,
+) -> dict[str, Any]:
     """Fit calibrators + router on the fit half, certify the threshold on the other, save all in ``model_dir``."""
     from medcoder.training.model_dir import load_model_dir
 
@@ -161,11 +199,20 @@ def calibrate_model(model_dir: str | Path, cal_docs: Sequence[Document], policy:
     keys = trained.label_space.keys()
     fit_docs, cert_docs = split_halves(cal_docs)
     if len(fit_docs) < 10 or len(cert_docs) < 10:
-        raise ValueError(f"calibration split too small: {len(fit_docs)} fit / {len(cert_docs)} certify documents")
+        raise ValueError(
+            f"calibration split too small: {len(fit_docs)} fit / {len(cert_docs)} certify documents"
+        )
     raw_fit = trained.predict_scores(fit_docs)
     gold_fit = trained.label_space.encode(fit_docs)
-    calibrators = fit_calibrators(raw_fit, gold_fit, keys, train_counts, policy.calibration_method,
-                                  policy.min_positives, policy.few_shot_max)
+    calibrators = fit_calibrators(
+        raw_fit,
+        gold_fit,
+        keys,
+        train_counts,
+        policy.calibration_method,
+        policy.min_positives,
+        policy.few_shot_max,
+    )
     counts = counts_vector(keys, calibrators.train_counts)
     fit_scored = score_split(trained, fit_docs, calibrators, counts, use_rules, policy.few_shot_max)
     router = Router.fit(fit_scored.batch, router_config)
@@ -177,7 +224,11 @@ def calibrate_model(model_dir: str | Path, cal_docs: Sequence[Document], policy:
     summary = {
         "policy": final.to_dict(),
         "guarantee": choice.to_dict(),
-        "split": {"fit_docs": len(fit_docs), "certify_docs": len(cert_docs), "rule": "sha256(doc id)[0] even -> fit"},
+        "split": {
+            "fit_docs": len(fit_docs),
+            "certify_docs": len(cert_docs),
+            "rule": "sha256(doc id)[0] even -> fit",
+        },
         "calibration_fit_half": {
             "before": calibration_summary(raw_fit, gold_fit, policy.n_bins),
             "after": calibration_summary(fit_scored.cal, gold_fit, policy.n_bins, candidate_from=raw_fit),
@@ -186,9 +237,15 @@ def calibrate_model(model_dir: str | Path, cal_docs: Sequence[Document], policy:
         "router_temperatures": {"chart": router.chart_temperature, "code": router.code_temperature},
         "use_rules": use_rules,
     }
-    (model_dir / "routing.json").write_text(json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8")
-    log.info("certified auto threshold %.3f (lower bound %.4f on %d codes)", choice.threshold, choice.lower_bound,
-             choice.n_accepted)
+    (model_dir / "routing.json").write_text(
+        json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8"
+    )
+    log.info(
+        "certified auto threshold %.3f (lower bound %.4f on %d codes)",
+        choice.threshold,
+        choice.lower_bound,
+        choice.n_accepted,
+    )
     return summary
 
 
@@ -196,6 +253,12 @@ def load_routing(model_dir: str | Path) -> tuple[Calibrators, Router, RoutingPol
     """Calibrators, router and certified policy saved by ``calibrate_model``."""
     model_dir = Path(model_dir)
     if not (model_dir / "routing.json").exists():
-        raise FileNotFoundError(f"{model_dir} has no routing.json: run `medcoder calibrate --model {model_dir} ...` first")
+        raise FileNotFoundError(
+            f"{model_dir} has no routing.json: run `medcoder calibrate --model {model_dir} ...` first"
+        )
     data = json.loads((model_dir / "routing.json").read_text(encoding="utf-8"))
-    return Calibrators.load(model_dir / "calibrators.json"), Router.load(model_dir), RoutingPolicy.from_dict(data["policy"])
+    return (
+        Calibrators.load(model_dir / "calibrators.json"),
+        Router.load(model_dir),
+        RoutingPolicy.from_dict(data["policy"]),
+    )

@@ -77,9 +77,17 @@ class ThresholdChoice:
         return self.n_accepted / self.n_units if self.n_units else 0.0
 
     def to_dict(self) -> dict[str, float | int | str]:
-        return {"threshold": self.threshold, "target": self.target, "delta": self.delta, "method": self.method,
-                "n_accepted": self.n_accepted, "n_correct": self.n_correct, "lower_bound": self.lower_bound,
-                "n_units": self.n_units, "n_candidates": self.n_candidates}
+        return {
+            "threshold": self.threshold,
+            "target": self.target,
+            "delta": self.delta,
+            "method": self.method,
+            "n_accepted": self.n_accepted,
+            "n_correct": self.n_correct,
+            "lower_bound": self.lower_bound,
+            "n_units": self.n_units,
+            "n_candidates": self.n_candidates,
+        }
 
 
 def choose_threshold(
@@ -100,7 +108,9 @@ def choose_threshold(
         raise ValueError(f"target must lie in (0, 1), got {target}")
     if method not in ("fixed_sequence", "bonferroni"):
         raise ValueError(f"method must be 'fixed_sequence' or 'bonferroni', got {method!r}")
-    grid = np.sort(np.asarray(default_candidates(c) if candidates is None else candidates, dtype=np.float64))[::-1]
+    grid = np.sort(np.asarray(default_candidates(c) if candidates is None else candidates, dtype=np.float64))[
+        ::-1
+    ]
     level = delta if method == "fixed_sequence" else delta / len(grid)
     n_min = max(int(np.ceil(np.log(level) / np.log(target))), min_accepted)
     chosen: tuple[float, int, int, float] | None = None
@@ -117,7 +127,9 @@ def choose_threshold(
         elif method == "fixed_sequence":
             break
     if chosen is None:
-        return ThresholdChoice(float("inf"), target, delta, method, 0, 0, 0.0, len(c), len(grid), tuple(tested))
+        return ThresholdChoice(
+            float("inf"), target, delta, method, 0, 0, 0.0, len(c), len(grid), tuple(tested)
+        )
     t, n, k, lb = chosen
     return ThresholdChoice(t, target, delta, method, n, k, lb, len(c), len(grid), tuple(tested))
 

@@ -55,8 +55,12 @@ class RouteDecision:
     reasons: tuple[Reason, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"route": self.route.value,
-                "reasons": [{"kind": r.kind.value, "message": r.message, "codes": list(r.codes)} for r in self.reasons]}
+        return {
+            "route": self.route.value,
+            "reasons": [
+                {"kind": r.kind.value, "message": r.message, "codes": list(r.codes)} for r in self.reasons
+            ],
+        }
 
 
 class FindingLike(Protocol):
@@ -107,7 +111,9 @@ class RoutingPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.target_precision < 1 or not 0 < self.delta < 1:
-            raise ValueError(f"target_precision and delta must lie in (0, 1): {self.target_precision}, {self.delta}")
+            raise ValueError(
+                f"target_precision and delta must lie in (0, 1): {self.target_precision}, {self.delta}"
+            )
         if self.confidence not in ("router", "calibrated"):
             raise ValueError(f"confidence must be 'router' or 'calibrated', got {self.confidence!r}")
 
@@ -116,7 +122,10 @@ class RoutingPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
-        d["excluded_specialties"], d["excluded_payers"] = list(self.excluded_specialties), list(self.excluded_payers)
+        d["excluded_specialties"], d["excluded_payers"] = (
+            list(self.excluded_specialties),
+            list(self.excluded_payers),
+        )
         return d
 
     @classmethod
@@ -153,17 +162,28 @@ def route_chart(chart: ChartInput, policy: RoutingPolicy) -> RouteDecision:
     errors = [f for f in chart.findings if _severity(f) == "error"]
     escalate: list[Reason] = []
     if chart.chart_confidence < policy.escalate_below:
-        escalate.append(Reason(ReasonKind.LOW_CHART_CONFIDENCE,
-                               f"router P(code set correct) {chart.chart_confidence:.3f} < {policy.escalate_below}"))
+        escalate.append(
+            Reason(
+                ReasonKind.LOW_CHART_CONFIDENCE,
+                f"router P(code set correct) {chart.chart_confidence:.3f} < {policy.escalate_below}",
+            )
+        )
     if len(errors) >= policy.escalate_min_errors:
-        escalate.append(Reason(ReasonKind.MANY_ERRORS, f"{len(errors)} error findings",
-                               tuple(sorted({c for f in errors for c in f.codes}))))
+        escalate.append(
+            Reason(
+                ReasonKind.MANY_ERRORS,
+                f"{len(errors)} error findings",
+                tuple(sorted({c for f in errors for c in f.codes})),
+            )
+        )
     gates: list[Reason] = []
     if policy.review_error_findings:
         for f in errors:
             gates.append(Reason(ReasonKind.ERROR_FINDING, f"error finding {f.rule_id}", tuple(f.codes)))
     if chart.specialty and chart.specialty.lower() in policy.excluded_specialties:
-        gates.append(Reason(ReasonKind.EXCLUDED_SPECIALTY, f"specialty {chart.specialty!r} is excluded from autonomy"))
+        gates.append(
+            Reason(ReasonKind.EXCLUDED_SPECIALTY, f"specialty {chart.specialty!r} is excluded from autonomy")
+        )
     if chart.payer and chart.payer.lower() in policy.excluded_payers:
         gates.append(Reason(ReasonKind.EXCLUDED_PAYER, f"payer {chart.payer!r} is excluded from autonomy"))
     unseen = tuple(c.key for c in chart.codes if c.unseen)
@@ -174,24 +194,40 @@ def route_chart(chart: ChartInput, policy: RoutingPolicy) -> RouteDecision:
         soft.append(Reason(ReasonKind.NO_CODES, "no code passed its decision threshold"))
     low = tuple(c.key for c in chart.codes if c.confidence < policy.auto_threshold)
     if low:
-        soft.append(Reason(ReasonKind.LOW_CODE_CONFIDENCE,
-                           f"confidence below the certified auto threshold {policy.auto_threshold:.3f}", low))
+        soft.append(
+            Reason(
+                ReasonKind.LOW_CODE_CONFIDENCE,
+                f"confidence below the certified auto threshold {policy.auto_threshold:.3f}",
+                low,
+            )
+        )
     if escalate:
         return RouteDecision(Route.ESCALATE, tuple(escalate + gates + soft))
     if gates or soft:
         return RouteDecision(Route.REVIEW, tuple(gates + soft))
-    return RouteDecision(Route.AUTO, (Reason(ReasonKind.CONFIDENT,
-                                             f"every code >= certified threshold {policy.auto_threshold:.3f}",
-                                             tuple(c.key for c in chart.codes)),))
+    return RouteDecision(
+        Route.AUTO,
+        (
+            Reason(
+                ReasonKind.CONFIDENT,
+                f"every code >= certified threshold {policy.auto_threshold:.3f}",
+                tuple(c.key for c in chart.codes),
+            ),
+        ),
+    )
 
 
 def gated(chart: ChartInput, policy: RoutingPolicy) -> bool:
     """Whether anything other than code confidence keeps the chart from auto (gates or escalation)."""
-    d = route_chart(replace(chart, codes=tuple(replace(c, confidence=float("inf")) for c in chart.codes)), policy)
+    d = route_chart(
+        replace(chart, codes=tuple(replace(c, confidence=float("inf")) for c in chart.codes)), policy
+    )
     return d.route is not Route.AUTO
 
 
 def chart_scores(charts: Sequence[ChartInput], policy: RoutingPolicy) -> list[float]:
     """Per chart: the confidence that decides auto (min code confidence), ``-inf`` when gated or empty."""
-    return [min(c.confidence for c in ch.codes) if ch.codes and not gated(ch, policy) else float("-inf")
-            for ch in charts]
+    return [
+        min(c.confidence for c in ch.codes) if ch.codes and not gated(ch, policy) else float("-inf")
+        for ch in charts
+    ]

@@ -25,8 +25,12 @@ from medcoder.routing.policy import Route, route_chart
 log = logging.getLogger(__name__)
 
 
-def risk_coverage_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, target: float,
-                       marks: dict[str, tuple[float, float]]) -> Path:
+def risk_coverage_plot(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    path: Path,
+    target: float,
+    marks: dict[str, tuple[float, float]],
+) -> Path:
     """PNG: risk (1 - precision) against coverage (share of codes accepted) per confidence source."""
     import matplotlib
 
@@ -51,8 +55,9 @@ def risk_coverage_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: P
     return path
 
 
-def routing_report(model_dir: str | Path, docs: Sequence[Document], out_dir: str | Path,
-                   use_rules: bool = False) -> dict[str, Any]:
+def routing_report(
+    model_dir: str | Path, docs: Sequence[Document], out_dir: str | Path, use_rules: bool = False
+) -> dict[str, Any]:
     """Route every document of ``docs`` with the saved router and policy and measure it."""
     from medcoder.training.model_dir import load_model_dir
 
@@ -67,9 +72,16 @@ def routing_report(model_dir: str | Path, docs: Sequence[Document], out_dir: str
     before = calibration_summary(scored.raw, scored.gold, policy.n_bins)
     after_t = calibration_summary(temp_only, scored.gold, policy.n_bins, candidate_from=scored.raw)
     after = calibration_summary(scored.cal, scored.gold, policy.n_bins, candidate_from=scored.raw)
-    reliability_diagram({"model": (scored.raw, scored.gold), "temperature": (temp_only, scored.gold),
-                         "calibrated": (scored.cal, scored.gold)}, out_dir / "reliability.png", policy.n_bins,
-                        "reliability (all cells, test split)")
+    reliability_diagram(
+        {
+            "model": (scored.raw, scored.gold),
+            "temperature": (temp_only, scored.gold),
+            "calibrated": (scored.cal, scored.gold),
+        },
+        out_dir / "reliability.png",
+        policy.n_bins,
+        "reliability (all cells, test split)",
+    )
     charts = chart_inputs(scored, router, policy, keys, counts)
     decisions = [route_chart(c, policy) for c in charts]
     routes = Counter(d.route.value for d in decisions)
@@ -83,26 +95,46 @@ def routing_report(model_dir: str | Path, docs: Sequence[Document], out_dir: str
     exact_auto = float(np.mean(chart_ok[auto_charts])) if auto_charts else float("nan")
     p_chart, p_code = router.predict(scored.batch)
     cal_conf = scored.cal[scored.batch.code_chart, scored.batch.code_label] if n_codes else np.zeros(0)
-    curves = {"router P(code correct), chart-min": (conf, correct),
-              "router P(code correct), per code": (p_code.astype(np.float64), correct),
-              "calibrated probability, per code": (cal_conf.astype(np.float64), correct)}
+    curves = {
+        "router P(code correct), chart-min": (conf, correct),
+        "router P(code correct), per code": (p_code.astype(np.float64), correct),
+        "calibrated probability, per code": (cal_conf.astype(np.float64), correct),
+    }
     cov_auto = auto_codes.mean() if n_codes else 0.0
-    risk_coverage_plot(curves, out_dir / "risk_coverage.png", policy.target_precision,
-                       {policy.confidence: (float(cov_auto), 1 - prec if auto_codes.any() else 0.0)})
+    risk_coverage_plot(
+        curves,
+        out_dir / "risk_coverage.png",
+        policy.target_precision,
+        {policy.confidence: (float(cov_auto), 1 - prec if auto_codes.any() else 0.0)},
+    )
     code_level = realised(p_code, correct, policy.auto_threshold) if n_codes else (float("nan"), 0.0, 0)
     report = {
-        "n_docs": len(docs), "n_suggested_codes": n_codes,
-        "calibration_before": before, "calibration_temperature": after_t, "calibration_after": after,
-        "temperature": calibrators.temperature, "auto_threshold": policy.auto_threshold,
-        "target_precision": policy.target_precision, "delta": policy.delta, "method": policy.method,
-        "auto_precision": prec, "auto_code_share": float(cov_auto), "n_auto_codes": int(auto_codes.sum()),
-        "auto_chart_share": len(auto_charts) / max(len(docs), 1), "n_auto_charts": len(auto_charts),
-        "auto_chart_exact": exact_auto, "routes": dict(routes), "reasons": dict(reasons),
+        "n_docs": len(docs),
+        "n_suggested_codes": n_codes,
+        "calibration_before": before,
+        "calibration_temperature": after_t,
+        "calibration_after": after,
+        "temperature": calibrators.temperature,
+        "auto_threshold": policy.auto_threshold,
+        "target_precision": policy.target_precision,
+        "delta": policy.delta,
+        "method": policy.method,
+        "auto_precision": prec,
+        "auto_code_share": float(cov_auto),
+        "n_auto_codes": int(auto_codes.sum()),
+        "auto_chart_share": len(auto_charts) / max(len(docs), 1),
+        "n_auto_charts": len(auto_charts),
+        "auto_chart_exact": exact_auto,
+        "routes": dict(routes),
+        "reasons": dict(reasons),
         "suggested_precision": float(correct.mean()) if n_codes else float("nan"),
         "chart_exact_all": float(chart_ok.mean()) if len(chart_ok) else float("nan"),
         "router_chart_brier": float(np.mean((p_chart - chart_ok) ** 2)) if len(chart_ok) else float("nan"),
         "router_code_brier": float(np.mean((p_code - correct) ** 2)) if n_codes else float("nan"),
-        "per_code_rule_precision": code_level[0], "per_code_rule_share": code_level[1],
+        "per_code_rule_precision": code_level[0],
+        "per_code_rule_share": code_level[1],
     }
-    (out_dir / "routing_report.json").write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
+    (out_dir / "routing_report.json").write_text(
+        json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8"
+    )
     return report

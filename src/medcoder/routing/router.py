@@ -37,7 +37,9 @@ class RouterConfig:
 def _mlp(n_in: int, hidden: int):
     from torch import nn
 
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+    )
 
 
 def _train_head(x: np.ndarray, y: np.ndarray, cfg: RouterConfig):
@@ -64,8 +66,15 @@ def _train_head(x: np.ndarray, y: np.ndarray, cfg: RouterConfig):
     sampler = RandomSampler(ds, replacement=True, num_samples=len(ds) * cfg.epochs)
     loader = DataLoader(ds, batch_size=max(len(ds), 1), sampler=sampler)
     head = Head()
-    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False)
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(head, loader)
     return head.net.eval()
 
@@ -97,8 +106,18 @@ def _fit_calibrated(x: np.ndarray, y: np.ndarray, cfg: RouterConfig):
 class Router:
     """Calibrated chart and code heads with their feature standardisation."""
 
-    def __init__(self, chart_net, code_net, chart_mean, chart_std, code_mean, code_std,
-                 chart_temperature: float, code_temperature: float, config: RouterConfig) -> None:
+    def __init__(
+        self,
+        chart_net,
+        code_net,
+        chart_mean,
+        chart_std,
+        code_mean,
+        code_std,
+        chart_temperature: float,
+        code_temperature: float,
+        config: RouterConfig,
+    ) -> None:
         self.chart_net, self.code_net = chart_net, code_net
         self.chart_mean, self.chart_std = np.asarray(chart_mean), np.asarray(chart_std)
         self.code_mean, self.code_std = np.asarray(code_mean), np.asarray(code_std)
@@ -119,9 +138,18 @@ class Router:
 
     def predict(self, batch: ChartBatch) -> tuple[np.ndarray, np.ndarray]:
         """(P(chart correct) [n_charts], P(code correct) [n_codes]), both calibrated."""
-        chart = sigmoid(_logits(self.chart_net, (batch.chart_x - self.chart_mean) / self.chart_std) / self.chart_temperature)
-        code = (sigmoid(_logits(self.code_net, (batch.code_x - self.code_mean) / self.code_std) / self.code_temperature)
-                if len(batch.code_x) else np.zeros(0))
+        chart = sigmoid(
+            _logits(self.chart_net, (batch.chart_x - self.chart_mean) / self.chart_std)
+            / self.chart_temperature
+        )
+        code = (
+            sigmoid(
+                _logits(self.code_net, (batch.code_x - self.code_mean) / self.code_std)
+                / self.code_temperature
+            )
+            if len(batch.code_x)
+            else np.zeros(0)
+        )
         return chart, code
 
     def save(self, folder: str | Path) -> None:
@@ -131,11 +159,17 @@ class Router:
         state = {f"chart.{k}": v.contiguous() for k, v in self.chart_net.state_dict().items()}
         state |= {f"code.{k}": v.contiguous() for k, v in self.code_net.state_dict().items()}
         save_file(state, str(folder / "router.safetensors"))
-        meta = {"chart_features": list(CHART_FEATURES), "code_features": list(CODE_FEATURES),
-                "chart_mean": self.chart_mean.tolist(), "chart_std": self.chart_std.tolist(),
-                "code_mean": self.code_mean.tolist(), "code_std": self.code_std.tolist(),
-                "chart_temperature": self.chart_temperature, "code_temperature": self.code_temperature,
-                "config": self.config.__dict__}
+        meta = {
+            "chart_features": list(CHART_FEATURES),
+            "code_features": list(CODE_FEATURES),
+            "chart_mean": self.chart_mean.tolist(),
+            "chart_std": self.chart_std.tolist(),
+            "code_mean": self.code_mean.tolist(),
+            "code_std": self.code_std.tolist(),
+            "chart_temperature": self.chart_temperature,
+            "code_temperature": self.code_temperature,
+            "config": self.config.__dict__,
+        }
         (folder / "router.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -145,11 +179,25 @@ class Router:
         folder = Path(folder)
         meta = json.loads((folder / "router.json").read_text(encoding="utf-8"))
         if meta["chart_features"] != list(CHART_FEATURES) or meta["code_features"] != list(CODE_FEATURES):
-            raise ValueError(f"{folder}/router.json was saved with other features; re-run `medcoder calibrate`")
+            raise ValueError(
+                f"{folder}/router.json was saved with other features; re-run `medcoder calibrate`"
+            )
         cfg = RouterConfig(**meta["config"])
         state = load_file(str(folder / "router.safetensors"))
-        chart_net, code_net = _mlp(len(CHART_FEATURES), cfg.hidden), _mlp(len(CODE_FEATURES) + len(CHART_FEATURES), cfg.hidden)
+        chart_net, code_net = (
+            _mlp(len(CHART_FEATURES), cfg.hidden),
+            _mlp(len(CODE_FEATURES) + len(CHART_FEATURES), cfg.hidden),
+        )
         chart_net.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("chart.")})
         code_net.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("code.")})
-        return cls(chart_net.eval(), code_net.eval(), meta["chart_mean"], meta["chart_std"], meta["code_mean"],
-                   meta["code_std"], float(meta["chart_temperature"]), float(meta["code_temperature"]), cfg)
+        return cls(
+            chart_net.eval(),
+            code_net.eval(),
+            meta["chart_mean"],
+            meta["chart_std"],
+            meta["code_mean"],
+            meta["code_std"],
+            float(meta["chart_temperature"]),
+            float(meta["code_temperature"]),
+            cfg,
+        )

@@ -23,7 +23,12 @@ def flat_metrics(d: Mapping, prefix: str = "") -> dict[str, float]:
         key = f"{prefix}{k}"
         if isinstance(v, Mapping):
             out.update(flat_metrics(v, key + "."))
-        elif isinstance(v, int | float) and not isinstance(v, bool) and abs(float(v)) != float("inf") and v == v:
+        elif (
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and abs(float(v)) != float("inf")
+            and v == v
+        ):
             out[key] = float(v)
     return out
 

@@ -57,7 +57,9 @@ class CodingService:
     _shared: CodingService | None = None
     _lock = threading.Lock()
 
-    def __init__(self, pipeline: CodingPipeline, store: AuditStore, auth: AuthConfig, config: ServingConfig) -> None:
+    def __init__(
+        self, pipeline: CodingPipeline, store: AuditStore, auth: AuthConfig, config: ServingConfig
+    ) -> None:
         self.pipeline, self.store, self.auth, self.config = pipeline, store, auth, config
         v = pipeline.versions
         self.model_version = f"{v.model_name}:{v.model_version}"
@@ -175,7 +177,9 @@ class CodingService:
             event = feedback_event(request, principal, self.model_version, self.code_sets)
         except ValueError as exc:
             msg = str(exc).splitlines()
-            detail = next((m.strip() for m in msg if m.strip().startswith(("a ", "Value error"))), "invalid feedback")
+            detail = next(
+                (m.strip() for m in msg if m.strip().startswith(("a ", "Value error"))), "invalid feedback"
+            )
             raise ServingError(422, detail.removeprefix("Value error, "), "/") from None
         try:
             stored = await asyncio.to_thread(self.store.append, event)

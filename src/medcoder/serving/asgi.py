@@ -21,11 +21,14 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+JSON_TYPES = frozenset({"application/json", ""})
 REDACTED_LOGGERS = ("", "bentoml", "bentoml._internal.server.http_app", "_bentoml_impl.server.app",
                     "uvicorn", "uvicorn.error", "uvicorn.access", "bentoml.serve")  # fmt: skip
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
     data = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -49,16 +52,23 @@ class AuthGuard:
         service = await asyncio.to_thread(CodingService.shared)
         header = None
         length = None
+        content_type = "application/json"
         for key, value in scope.get("headers", []):
             if key == b"authorization":
                 header = value.decode("latin-1")
             elif key == b"content-length":
                 length = int(value) if value.isdigit() else None
+            elif key == b"content-type":
+                content_type = value.decode("latin-1").split(";")[0].strip().lower()
         try:
             principal = await asyncio.to_thread(service.authorize, header, ROUTE_PERMISSIONS[path])
         except AuthError as exc:
             await send_json(send, exc.status, {"error": exc.message, "pointer": None, "request_id": None},
                             exc.headers)  # fmt: skip
+            return
+        if content_type not in JSON_TYPES:
+            await send_json(send, 415, {"error": "send the request body as application/json", "pointer": None,
+                                        "request_id": None})  # fmt: skip
             return
         limit = service.config.max_body_bytes
         if length is not None and length > limit:

@@ -95,7 +95,9 @@ def payloads(texts: Sequence[str]) -> list[dict]:
     return [{"text": t, "setting": "outpatient", "patient": {"age": 60, "sex": "U"}} for t in texts]
 
 
-async def run_level(url: str, token: str, bodies: Sequence[dict], concurrency: int, n_requests: int) -> LevelResult:
+async def run_level(
+    url: str, token: str, bodies: Sequence[dict], concurrency: int, n_requests: int
+) -> LevelResult:
     """``n_requests`` POSTs to /v1/code from ``concurrency`` workers cycling through ``bodies``."""
     from medcoder.serving.client import AsyncCoderClient, ServiceError
 
@@ -156,6 +158,7 @@ def bench_serve(
     workdir: Path,
     concurrencies: Sequence[int] = (1, 4, 16),
     requests_per_level: int = 64,
+    workers: int = 1,
 ) -> dict:
     """Start the service, run each concurrency level, run the in-process baseline; return a report."""
     import secrets
@@ -167,7 +170,7 @@ def bench_serve(
 
     secret = secrets.token_urlsafe(32)
     env = server_env(model_dir.resolve(), f"sqlite:///{workdir / 'audit.db'}", workdir / "bentoml",
-                     extra={"MEDCODER_JWT_SECRET": secret})  # fmt: skip
+                     extra={"MEDCODER_JWT_SECRET": secret, "MEDCODER_WORKERS": str(workers)})  # fmt: skip
     token = service_token(secret, subject="bench", role="service")
     bodies = payloads(texts)
     levels: list[LevelResult] = []
@@ -177,11 +180,14 @@ def bench_serve(
         for c in concurrencies:
             levels.append(asyncio.run(run_level(server.url, token, bodies, c, requests_per_level)))
             log.info("c=%d: %.1f notes/s, p95 %.0f ms", c, levels[-1].notes_per_s, levels[-1].p95_ms)
-        health = httpx.post(f"{server.url}/v1/health", json={}, headers={"Authorization": f"Bearer {token}"}).json()
+        health = httpx.post(
+            f"{server.url}/v1/health", json={}, headers={"Authorization": f"Bearer {token}"}
+        ).json()
     baseline = in_process(model_dir, texts)
     c1 = next((lv for lv in levels if lv.concurrency == 1), levels[0])
     return {
         "model": health,
+        "workers": workers,
         "notes": len(texts),
         "mean_note_chars": statistics.fmean(len(t) for t in texts),
         "levels": [asdict(lv) for lv in levels],

@@ -14,7 +14,9 @@ import typer
 
 def serve_cmd(
     model: Path | None = typer.Option(None, help="model directory (else MEDCODER_MODEL_DIR / serving.yaml)"),
-    bento_model: str | None = typer.Option(None, help="BentoML model tag name:version (from `medcoder package`)"),
+    bento_model: str | None = typer.Option(
+        None, help="BentoML model tag name:version (from `medcoder package`)"
+    ),
     port: int = typer.Option(3000, help="port on 127.0.0.1"),
     config: Path | None = typer.Option(None, help="serving YAML (default configs/serving.yaml)"),
     audit_db: str | None = typer.Option(None, help="audit store URL or SQLite path"),
@@ -55,7 +57,9 @@ def package_cmd(
         mlflow.set_tracking_uri(tracking_uri)
     packaged = package_model(source, name)
     console = Console()
-    console.print(f"BentoML model [bold]{packaged.tag}[/] ({'created' if packaged.created else 'already present'})")
+    console.print(
+        f"BentoML model [bold]{packaged.tag}[/] ({'created' if packaged.created else 'already present'})"
+    )
     for key in ("model_version", "code_sets", "rule_packs", "global_threshold", "n_labels"):
         console.print(f"  {key}: {packaged.metadata.get(key)}")
     if out is not None:
@@ -77,6 +81,7 @@ def bench_serve_cmd(
     notes: int = typer.Option(64, min=1, help="how many notes"),
     requests: int = typer.Option(64, min=1, help="requests per concurrency level"),
     concurrency: list[int] = typer.Option([1, 4, 16], help="concurrency levels"),
+    workers: int = typer.Option(1, min=1, help="bentoml worker processes (MEDCODER_WORKERS)"),
     workdir: Path = typer.Option(Path("serving/bench_work"), help="BentoML home, audit DB and server log"),
     out: Path | None = typer.Option(None, help="write the report as JSON"),
 ) -> None:
@@ -90,8 +95,8 @@ def bench_serve_cmd(
 
     texts = [d.text for d in load_codiesp(codiesp_dir(), split, language="en", tasks=["D"])][:notes]
     workdir.mkdir(parents=True, exist_ok=True)
-    report = bench_serve(model, texts, workdir, concurrency, requests)
-    table = Table(title=f"bentoml serve, {report['notes']} CodiEsp-{split} EN notes "
+    report = bench_serve(model, texts, workdir, concurrency, requests, workers)
+    table = Table(title=f"bentoml serve ({workers} worker(s)), {report['notes']} CodiEsp-{split} EN notes "
                         f"(mean {report['mean_note_chars']:.0f} chars)")  # fmt: skip
     for col in ("concurrency", "notes/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
         table.add_column(col, justify="right")

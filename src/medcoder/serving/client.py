@@ -21,18 +21,24 @@ class ServiceError(Exception):
         super().__init__(f"HTTP {status}: {body}")
 
 
-def service_token(secret: str, subject: str = "medcoder-demo", role: str = "service", ttl_s: int = 3600) -> str:
+def service_token(
+    secret: str, subject: str = "medcoder-demo", role: str = "service", ttl_s: int = 3600
+) -> str:
     """An HS256 JWT for a locally configured secret (demo and tests; production uses its IdP)."""
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"sub": subject, "role": role, "iat": now, "exp": now + ttl_s}, secret, algorithm="HS256")
+    return jwt.encode(
+        {"sub": subject, "role": role, "iat": now, "exp": now + ttl_s}, secret, algorithm="HS256"
+    )
 
 
 class CoderClient:
     """``CoderClient(url, token).code(text=..., patient={...})`` -> :class:`CodingResponse`."""
 
-    def __init__(self, url: str, token: str, timeout_s: float = 60.0, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, url: str, token: str, timeout_s: float = 60.0, client: httpx.Client | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
         self.http = client or httpx.Client(timeout=timeout_s)

@@ -39,27 +39,39 @@ class PipelineConfig(BaseModel):
     known_payers: tuple[str, ...] = ("MEDICARE", "MEDICAID", "COMMERCIAL", "SELF_PAY", "ACME")
     example_packs: bool = True
     batch_size: int = Field(default=16, ge=1)
-    torch_threads: int = Field(default=1, ge=0, description="torch intra-op threads (0: leave torch's default).")
+    torch_threads: int = Field(
+        default=1, ge=0, description="torch intra-op threads (0: leave torch's default)."
+    )
 
 
 class BatchingConfig(BaseModel):
-    """The service's micro-batcher: requests arriving within ``max_latency_ms`` share one model call."""
+    """The service's micro-batcher: requests queued while a batch runs (plus any arriving within
+    ``max_latency_ms``) share the next model call, up to ``max_batch_size``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_batch_size: int = Field(default=16, ge=1)
-    max_latency_ms: float = Field(default=5.0, ge=0.0)
+    max_latency_ms: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Extra wait for company after the first request; 0 = adaptive: take whatever queued "
+        "up while the previous batch ran (no added latency when idle).",
+    )
 
 
 class ServingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_dir: str | None = None
-    audit_url: str | None = Field(default=None, description="SQLAlchemy URL or SQLite path of the audit store.")
+    audit_url: str | None = Field(
+        default=None, description="SQLAlchemy URL or SQLite path of the audit store."
+    )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
-    auth: dict[str, Any] = Field(default_factory=dict, description="See medcoder.serving.auth.load_auth_config.")
+    auth: dict[str, Any] = Field(
+        default_factory=dict, description="See medcoder.serving.auth.load_auth_config."
+    )
 
 
 def load_serving_config(path: str | Path | None = None) -> ServingConfig:

@@ -4,14 +4,19 @@ A code whose *every* evidence span is negated, family history, historical or hyp
 outside inpatient care, uncertain: outpatient guidelines code uncertain diagnoses as symptoms) has
 no affirmed support, so the pipeline suppresses or down-weights it.
 
-ConText's cost grows with the text it reads, and its scope never crosses a line (the nlp
-pipeline starts a sentence at every line break), so only the lines holding evidence plus
-header-like lines (short, or with a colon near the start: section titles) are analysed; offsets
-are mapped back. The verdicts equal those on the full note (tested).
+ConText's cost (mostly PyRuSH sentence splitting) grows with the text it reads, and its scope never
+crosses a sentence, so only the sentences holding evidence (split generously at ``.!?`` + space and
+line breaks; PyRuSH re-splits them) plus the start of every line that begins with one of the
+sectionizer's header phrases are analysed, each range on its own line; offsets are mapped back.
+On 120 CodiEsp English notes x 8 random words the verdicts equal those on the full notes in
+959 of 960 cases at about 40% of the cost (``tests/serving/test_context.py``).
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +24,7 @@ from medcoder.data.records import Setting, Span
 from medcoder.serving.schemas import Assertion
 
 HEADER_MAX_CHARS = 40
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,28 +50,58 @@ def _state(a) -> Assertion:  # type: ignore[no-untyped-def]
     return Assertion.AFFIRMED
 
 
-def compact_lines(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
-    """Keep lines that hold a span or look like a header; return that text and the spans moved into it."""
-    kept: list[str] = []
-    shifts: list[tuple[int, int, int]] = []  # (start, end, new start) of each kept line
-    pos = new = 0
-    for line in text.splitlines(keepends=True):
-        start, end = pos, pos + len(line)
-        pos = end
-        body = line.strip()
-        header = bool(body) and (len(body) <= HEADER_MAX_CHARS or ":" in body[:HEADER_MAX_CHARS])
-        if header or any(s.start < end and start < max(s.end, s.start + 1) for s in spans):
-            kept.append(line)
-            shifts.append((start, end, new))
-            new += len(line)
+@functools.cache
+def _header_lines() -> re.Pattern[str]:
+    """Lines that start with one of the sectionizer's header phrases (its literal rules)."""
+    from medcoder.nlp.pipeline import clinical_pipeline
+
+    rules = clinical_pipeline().get_pipe("medspacy_sectionizer").rules
+    literals = sorted({r.literal.strip().lower() for r in rules if r.literal and r.literal.strip()}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(lit) for lit in literals)
+    return re.compile(rf"^[ \t#*]*(?:{alternatives})", re.IGNORECASE | re.MULTILINE)
+
+
+def _windows(text: str, spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """Merged ``[start, end)`` ranges: each span's sentence(s) and the start of every header line."""
+    bounds = [0, len(text)]
+    for m in _BOUNDARY.finditer(text):
+        bounds += [m.start(), m.end()] if m.group() == "\n" else [m.end()]
+    bounds.sort()
+    ranges = []
+    for s in spans:
+        i = max(bisect.bisect_right(bounds, s.start) - 1, 0)
+        j = min(bisect.bisect_left(bounds, max(s.end, s.start + 1)), len(bounds) - 1)
+        ranges.append((bounds[i], max(bounds[j], s.end)))
+    for m in _header_lines().finditer(text):  # the sectionizer's headers start lines
+        line_end = text.find("\n", m.start())
+        line_end = len(text) if line_end < 0 else line_end
+        ranges.append((m.start(), min(line_end, m.start() + max(HEADER_MAX_CHARS, m.end() - m.start()))))
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def compact_text(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
+    """The sentences holding the spans plus the start of every header line, each range on its own
+    line; returns that text and the spans moved into it."""
+    windows = _windows(text, spans)
+    starts = [a for a, _ in windows]
+    new_starts, pos = [], 0
+    for a, b in windows:
+        new_starts.append(pos)
+        pos += b - a + 1
+    short = "\n".join(text[a:b] for a, b in windows)
 
     def move(x: int) -> int:
-        for start, end, n in shifts:
-            if start <= x < end:
-                return n + x - start
-        raise ValueError(f"offset {x} not in a kept line")
+        k = bisect.bisect_right(starts, x) - 1
+        return new_starts[k] + x - starts[k]
 
-    return "".join(kept), [Span(move(s.start), move(s.start) + s.end - s.start, s.score) for s in spans]
+    return short, [Span(move(s.start), move(s.start) + s.end - s.start, s.score) for s in spans]
 
 
 def assert_evidence(text: str, spans_by_code: dict[int, list[Span]], setting: Setting) -> dict[int, Verdict]:
@@ -75,7 +111,7 @@ def assert_evidence(text: str, spans_by_code: dict[int, list[Span]], setting: Se
     flat = [(j, sp) for j, spans in spans_by_code.items() for sp in spans if sp.end > sp.start]
     if not flat:
         return {}
-    short, moved = compact_lines(text, [sp for _, sp in flat])
+    short, moved = compact_text(text, [sp for _, sp in flat])
     verdicts = assertions(short, moved)
     blocking = {Assertion.NEGATED, Assertion.FAMILY, Assertion.HISTORICAL, Assertion.HYPOTHETICAL}
     if setting is not Setting.INPATIENT:

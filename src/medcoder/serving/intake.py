@@ -32,14 +32,18 @@ def normalise_text(text: str) -> str:
     evidence spans index the text exactly as the caller sent it."""
     if text.isprintable():
         return text
-    return "".join(c if c in "\t\n" or c.isprintable() or c.isspace() else " " for c in text).replace("\r", "\n")
+    return "".join(c if c in "\t\n" or c.isprintable() or c.isspace() else " " for c in text).replace(
+        "\r", "\n"
+    )
 
 
 def _from_fhir(resource: dict, pointer: str) -> Document:
     from medcoder.ingest.fhir_parse import document_from_docref
 
     if resource.get("resourceType") != "DocumentReference":
-        raise ServingError(422, "fhir must be a FHIR R4 DocumentReference resource", pointer + "/resourceType")
+        raise ServingError(
+            422, "fhir must be a FHIR R4 DocumentReference resource", pointer + "/resourceType"
+        )
     try:
         return document_from_docref(resource, where="request").document
     except InputFormatError as exc:
@@ -75,7 +79,9 @@ def to_document(
         raise ServingError(422, "patient age is impossible for the date of service", pointer + "/patient/age")
     patient = Patient(age=req.patient.age, sex=req.patient.sex)
     if doc is not None and req.patient.age is None:
-        patient = Patient(age=doc.patient.age, sex=doc.patient.sex if req.patient.sex.value == "U" else req.patient.sex)
+        patient = Patient(
+            age=doc.patient.age, sex=doc.patient.sex if req.patient.sex.value == "U" else req.patient.sex
+        )
     setting = req.setting if req.setting is not Setting.UNKNOWN or doc is None else doc.setting
     document = Document(
         id=req.document_id or (doc.id if doc else f"doc-{uuid.uuid4().hex[:16]}"),

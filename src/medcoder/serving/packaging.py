@@ -81,7 +81,9 @@ def resolve_source(source: str, workdir: Path) -> Path:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(workdir)))
         hits = [p.parent for p in local.rglob("weights.safetensors")]
         if len(hits) != 1:
-            raise FileNotFoundError(f"{source}: expected one model directory in the artifacts, found {len(hits)}")
+            raise FileNotFoundError(
+                f"{source}: expected one model directory in the artifacts, found {len(hits)}"
+            )
         return hits[0]
     path = Path(source)
     if not (path / "weights.safetensors").exists():
@@ -107,7 +109,11 @@ def package_model(source: str | Path, name: str | None = None) -> PackagedModel:
                 raise ValueError(f"BentoML model {tag} exists with different files; refusing to overwrite it")
             log.info("BentoML model %s already packaged", tag)
             return PackagedModel(tag, Path(existing.path), dict(existing.info.metadata), created=False)
-        labels = {"model_name": tag.split(":")[0], "model_version": tag.split(":")[1], "framework": "medcoder"}
+        labels = {
+            "model_name": tag.split(":")[0],
+            "model_version": tag.split(":")[1],
+            "framework": "medcoder",
+        }
         with bentoml.models.create(tag, labels=labels, metadata=meta, module="medcoder.serving") as bm:
             shutil.copytree(model_dir, bm.path, dirs_exist_ok=True)
         stored = bentoml.models.get(tag)

@@ -27,7 +27,7 @@ from medcoder.data.records import Document
 from medcoder.serving.config import PipelineConfig
 from medcoder.serving.context import Verdict, assert_evidence
 from medcoder.serving.intake import EncounterContext, normalise_text
-from medcoder.serving.policy import Calibrate, Route, load_calibration, threshold_route
+from medcoder.serving.policy import Calibrate, Route, RouteInput, threshold_route
 from medcoder.serving.rules_view import apply_rules
 from medcoder.serving.schemas import (
     Alternative,
@@ -66,7 +66,7 @@ class CodingPipeline:
         rules=None,  # medcoder.rules.RuleSet
         calibrate: Calibrate | None = None,
         route: Route | None = None,
-        calibration_name: str = "identity",
+        routing_name: str = "identity+threshold_route",
     ) -> None:
         from medcoder.rules import RuleSet
 
@@ -74,7 +74,6 @@ class CodingPipeline:
         self.config = config or PipelineConfig()
         self.rules = rules if rules is not None else RuleSet.default(example_packs=self.config.example_packs)
         self.calibrate = calibrate or (lambda p: p)
-        self.calibration_name = calibration_name
         self.route = route or threshold_route(self.config.auto_min_probability)
         versions = dict(model.versions)
         self.versions = Versions(
@@ -83,6 +82,7 @@ class CodingPipeline:
             code_sets={str(k): str(v) for k, v in (versions.get("code_sets") or {}).items()},
             rule_packs=self.rules.versions(),
             evidence_method=self.config.evidence_method,
+            routing=routing_name,
             medcoder=pkg_version("medcoder"),
         )
         labels = model.label_space.labels
@@ -106,17 +106,24 @@ class CodingPipeline:
             # One intra-op thread: on a shared or small machine more threads spin against each other
             # (a tiny LSTM ran 100x slower with 2 threads under load); scale with workers instead.
             torch.set_num_threads((config or PipelineConfig()).torch_threads or 1)
+        from medcoder.serving.routing_adapter import model_dir_hooks
+
+        config = config or PipelineConfig()
         model = load_model_dir(path)
-        calibrate, name = load_calibration(Path(path))
-        return cls(model, config, calibrate=calibrate, calibration_name=name)
+        calibrate, route, name = model_dir_hooks(Path(path), model, config.auto_min_probability)
+        return cls(model, config, calibrate=calibrate, route=route, routing_name=name)
 
     # public API ----------------------------------------------------------------------------
     def code_text(self, text: str, **document_fields) -> CodingResult:  # type: ignore[no-untyped-def]
         """Code one plain-text note (``document_fields`` go to ``Document``: setting, patient, payer...)."""
-        doc = Document(id=document_fields.pop("id", f"doc-{uuid.uuid4().hex[:16]}"), text=text, **document_fields)
+        doc = Document(
+            id=document_fields.pop("id", f"doc-{uuid.uuid4().hex[:16]}"), text=text, **document_fields
+        )
         return self.code(doc)
 
-    def code(self, doc: Document, ctx: EncounterContext | None = None, request_id: str | None = None) -> CodingResult:
+    def code(
+        self, doc: Document, ctx: EncounterContext | None = None, request_id: str | None = None
+    ) -> CodingResult:
         return self.code_many([(doc, ctx or EncounterContext())], [request_id] if request_id else None)[0]
 
     def code_many(
@@ -144,9 +151,11 @@ class CodingPipeline:
         return out
 
     # steps ---------------------------------------------------------------------------------
-    def _candidates(self, calibrated: np.ndarray) -> list[int]:
+    def _candidates(self, raw: np.ndarray, calibrated: np.ndarray) -> list[int]:
+        """Codes whose raw probability passes its decision threshold (thresholds were tuned on raw
+        scores), best calibrated probability first, at most ``max_codes``."""
         cut = self.model.threshold_vector
-        idx = [int(j) for j in np.argsort(-calibrated, kind="stable") if calibrated[j] >= cut[j]]
+        idx = [int(j) for j in np.argsort(-calibrated, kind="stable") if raw[j] >= cut[j]]
         return idx[: self.config.max_codes]
 
     def _evidence(self, text: str, scored: Scored, targets: list[int]) -> dict[int, list]:
@@ -159,20 +168,22 @@ class CodingPipeline:
         sib = [k for k in self._siblings[j] if k != j and k not in chosen]
         sib.sort(key=lambda k: -calibrated[k])
         return [
-            Alternative(system=self._systems[k], code=self._codes[k], description=self._descs[k],
-                        probability=float(calibrated[k]))  # fmt: skip
+            Alternative(
+                system=self._systems[k],
+                code=self._codes[k],
+                description=self._descs[k],
+                probability=float(calibrated[k]),
+            )  # fmt: skip
             for k in sib[: self.config.alternatives]
             if calibrated[k] >= self.config.alternative_min_probability
         ]
 
     def _one(self, doc, text, ctx, scored, raw, calibrated, request_id) -> CodingResult:  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
-        calibrated = calibrated.copy()
-        targets = self._candidates(calibrated)
+        model_raw, raw, calibrated = raw, raw.copy(), calibrated.copy()
+        targets = self._candidates(raw, calibrated)
         spans = self._evidence(text, scored, targets)
-        verdicts = (
-            assert_evidence(text, spans, doc.setting) if self.config.assertion_policy != "off" else {}
-        )
+        verdicts = assert_evidence(text, spans, doc.setting) if self.config.assertion_policy != "off" else {}
         unknown = Verdict(Assertion.UNKNOWN, (), False, ())
         suppressed: list[Suppressed] = []
         kept: list[int] = []
@@ -181,12 +192,19 @@ class CodingPipeline:
             v = verdicts.get(j, unknown)
             blocked = v.blocked
             if blocked and self.config.assertion_policy == "downweight":
+                raw[j] *= self.config.downweight_factor
                 calibrated[j] *= self.config.downweight_factor
-                blocked = calibrated[j] < cut[j]
+                blocked = raw[j] < cut[j]
             if blocked:
                 suppressed.append(
-                    Suppressed(system=self._systems[j], code=self._codes[j], description=self._descs[j],
-                               probability=float(calibrated[j]), assertion=v.assertion, cues=list(v.cues))  # fmt: skip
+                    Suppressed(
+                        system=self._systems[j],
+                        code=self._codes[j],
+                        description=self._descs[j],
+                        probability=float(calibrated[j]),
+                        assertion=v.assertion,
+                        cues=list(v.cues),
+                    )  # fmt: skip
                 )
             else:
                 kept.append(j)
@@ -195,8 +213,13 @@ class CodingPipeline:
         for j in kept:
             v = verdicts.get(j, unknown)
             evidence = [
-                EvidenceSpan(start=sp.start, end=sp.end, text=text[sp.start : sp.end], score=float(sp.score),
-                             section=v.sections[k] if k < len(v.sections) else None)  # fmt: skip
+                EvidenceSpan(
+                    start=sp.start,
+                    end=sp.end,
+                    text=text[sp.start : sp.end],
+                    score=float(sp.score),
+                    section=v.sections[k] if k < len(v.sections) else None,
+                )  # fmt: skip
                 for k, sp in enumerate(spans.get(j, []))
             ]
             suggestions.append(
@@ -205,7 +228,7 @@ class CodingPipeline:
                     code=self._codes[j],
                     description=self._descs[j],
                     probability=float(calibrated[j]),
-                    model_probability=float(raw[j]),
+                    model_probability=float(model_raw[j]),
                     threshold=float(cut[j]),
                     evidence=evidence if ctx.want_evidence else [],
                     alternatives=self._alternatives(j, calibrated, chosen),
@@ -214,7 +237,9 @@ class CodingPipeline:
             )
         doc_for_rules = doc if doc.text == text else Document(**{**_fields(doc), "text": text})
         rules = apply_rules(doc_for_rules, ctx, suggestions, self.rules)
-        route = self.route(suggestions, suppressed, rules.findings)
+        route = self.route(
+            RouteInput(doc_for_rules, raw, calibrated, suggestions, suppressed, rules.findings, kept)
+        )
         return CodingResult(
             request_id=request_id,
             document_id=doc.id,

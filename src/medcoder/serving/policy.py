@@ -1,26 +1,42 @@
 """Calibration and routing as the serving pipeline sees them: two named callables.
 
 ``Calibrate`` maps raw model probabilities ``[n_docs, n_labels]`` to calibrated ones; ``Route``
-maps a finished result (suggestions, suppressed codes, findings) to auto / review / escalate with
-reasons. The model directory's own calibrators and router (``medcoder.routing``) are used when the
-directory has them; otherwise :func:`identity_calibration` and :func:`threshold_route`, an
-explicit, documented policy.
+maps a finished chart (:class:`RouteInput`: document, raw and calibrated scores, suggestions,
+suppressed codes, findings) to auto / review / escalate with reasons. The model directory's own
+calibrators, router and certified policy (``medcoder.routing``, written by ``medcoder calibrate``)
+are used when the directory has them (:mod:`medcoder.serving.routing_adapter`); otherwise
+:func:`identity_calibration` and :func:`threshold_route`, an explicit, documented policy.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
+from medcoder.data.records import Document
 from medcoder.serving.schemas import FindingOut, RouteDecision, RouteOut, Suggestion, Suppressed
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class RouteInput:
+    """One coded chart as routing sees it; ``raw``/``calibrated`` are ``[n_labels]`` for this chart."""
+
+    document: Document
+    raw: np.ndarray
+    calibrated: np.ndarray
+    suggestions: Sequence[Suggestion]
+    suppressed: Sequence[Suppressed]
+    findings: Sequence[FindingOut]
+    suggested_columns: Sequence[int] = ()
+
+
 Calibrate = Callable[[np.ndarray], np.ndarray]
-Route = Callable[[Sequence[Suggestion], Sequence[Suppressed], Sequence[FindingOut]], RouteOut]
+Route = Callable[[RouteInput], RouteOut]
 
 
 def identity_calibration(probs: np.ndarray) -> np.ndarray:
@@ -37,9 +53,8 @@ def threshold_route(auto_min_probability: float) -> Route:
     - auto: none of the above.
     """
 
-    def route(
-        suggestions: Sequence[Suggestion], suppressed: Sequence[Suppressed], findings: Sequence[FindingOut]
-    ) -> RouteOut:
+    def route(chart: RouteInput) -> RouteOut:
+        suggestions, suppressed, findings = chart.suggestions, chart.suppressed, chart.findings
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             ids = sorted({f.rule_id for f in errors})
@@ -66,16 +81,3 @@ def threshold_route(auto_min_probability: float) -> Route:
         )
 
     return route
-
-
-def load_calibration(model_dir: Path) -> tuple[Calibrate, str]:
-    """The model directory's calibrator (``medcoder.routing``) or identity; returns it and its name."""
-    try:
-        from medcoder.routing import serving_hooks  # type: ignore[attr-defined]
-
-        calibrate = serving_hooks.load_calibrator(model_dir)
-        if calibrate is not None:
-            return calibrate, "model_dir"
-    except (ImportError, AttributeError, FileNotFoundError) as exc:
-        log.info("no calibrator in the model directory (%s); using identity", type(exc).__name__)
-    return identity_calibration, "identity"

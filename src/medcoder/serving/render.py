@@ -24,11 +24,15 @@ def render_result(result: CodingResponse, console: Console | None = None, max_fi
         codes.add_row(s.system, s.code, s.description[:60], f"{s.probability:.2f}", snippet)
     console.print(codes)
     if result.suppressed:
-        sup = Table(title="suppressed (evidence only negated / historical / family / hypothetical / uncertain)")
+        sup = Table(
+            title="suppressed (evidence only negated / historical / family / hypothetical / uncertain)"
+        )
         for col in ("code", "description", "p", "assertion", "cues"):
             sup.add_column(col, overflow="fold")
         for s in result.suppressed:
-            sup.add_row(s.code, s.description[:50], f"{s.probability:.2f}", s.assertion.value, ", ".join(s.cues)[:60])
+            sup.add_row(
+                s.code, s.description[:50], f"{s.probability:.2f}", s.assertion.value, ", ".join(s.cues)[:60]
+            )
         console.print(sup)
     if result.findings:
         fin = Table(title=f"{len(result.findings)} rule findings")
@@ -42,10 +46,14 @@ def render_result(result: CodingResponse, console: Console | None = None, max_fi
         console.print(f"[bold]E/M[/]: billed {em.billed or '-'}, documentation supports "
                       f"[bold]{em.supported_code or 'no level'}[/] ({em.basis}); {em.rationale}")  # fmt: skip
     if result.hcc is not None:
-        console.print(f"[bold]HCC[/] {result.hcc.model}: {', '.join(result.hcc.hccs) or 'none'}; RAF {result.hcc.raf:.3f}")
+        console.print(
+            f"[bold]HCC[/] {result.hcc.model}: {', '.join(result.hcc.hccs) or 'none'}; RAF {result.hcc.raf:.3f}"
+        )
     for q in result.cdi_queries[:3]:
         console.print(f"[bold]CDI query[/] ({q.code}, {q.axis}): {q.text[:200]}")
     style = ROUTE_STYLE.get(result.route.decision.value, "bold")
-    console.print(f"[bold]route[/]: [{style}]{result.route.decision.value}[/] - " + "; ".join(result.route.reasons))
+    console.print(
+        f"[bold]route[/]: [{style}]{result.route.decision.value}[/] - " + "; ".join(result.route.reasons)
+    )
     console.print(f"request {result.request_id}, audit seq {result.audit_seq}, evidence method "
                   f"{v.evidence_method}, code sets {v.code_sets}")  # fmt: skip

@@ -102,7 +102,11 @@ def apply_rules(
         elif f.rule_id.startswith("CDI.") and "query" in f.details:
             q = f.details["query"]
             cdi.append(
-                CdiQueryOut(code=q.get("code", ""), axis=q.get("axis", ""), text=q.get("text", ""),
-                            options=list(q.get("options", [])))  # fmt: skip
+                CdiQueryOut(
+                    code=q.get("code", ""),
+                    axis=q.get("axis", ""),
+                    text=q.get("text", ""),
+                    options=list(q.get("options", [])),
+                )  # fmt: skip
             )
     return RulesOutcome([_finding_out(f) for f in findings], hcc, _em(doc, ctx), cdi)

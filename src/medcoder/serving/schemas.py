@@ -40,16 +40,14 @@ class CodeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {
-                    "document_id": "enc-0001",
-                    "text": "ASSESSMENT: Type 2 diabetes mellitus with hyperglycemia.",
-                    "patient": {"age": 67, "sex": "F"},
-                    "setting": "outpatient",
-                    "payer": "MEDICARE",
-                    "date_of_service": "2026-03-02",
-                }
-            ]
+            "example": {
+                "document_id": "enc-0001",
+                "text": "ASSESSMENT: Type 2 diabetes mellitus with hyperglycemia.",
+                "patient": {"age": 67, "sex": "F"},
+                "setting": "outpatient",
+                "payer": "MEDICARE",
+                "date_of_service": "2026-03-02",
+            }
         },
     )
 
@@ -181,6 +179,7 @@ class Versions(BaseModel):
     code_sets: dict[str, str]
     rule_packs: dict[str, str]
     evidence_method: str
+    routing: str = Field(default="identity+threshold_route", description="Calibration and routing in use.")
     medcoder: str
 
 

@@ -28,7 +28,9 @@ class Scored:
 
 
 @torch.no_grad()
-def score_batch(coder, texts: Sequence[str], batch_size: int = 16, keep_attention: bool = True) -> list[Scored]:
+def score_batch(
+    coder, texts: Sequence[str], batch_size: int = 16, keep_attention: bool = True
+) -> list[Scored]:
     """Forward ``texts`` through ``coder.net`` in length-sorted batches (less padding)."""
     if coder.net is None or coder.text is None:
         raise RuntimeError("score_batch needs a fitted or loaded coder")
@@ -52,7 +54,9 @@ def score_batch(coder, texts: Sequence[str], batch_size: int = 16, keep_attentio
     return [s for s in out if s is not None]
 
 
-def attention_spans(coder, text: str, scored: Scored, targets: Sequence[int], n_spans: int) -> dict[int, list[Span]]:
+def attention_spans(
+    coder, text: str, scored: Scored, targets: Sequence[int], n_spans: int
+) -> dict[int, list[Span]]:
     """Evidence spans per target label column from the attention kept by :func:`score_batch`."""
     from medcoder.evidence.offsets import positions_to_token_scores
     from medcoder.evidence.spans import SpanConfig, rank_spans
@@ -69,7 +73,9 @@ def attention_spans(coder, text: str, scored: Scored, targets: Sequence[int], n_
     return out
 
 
-def explainer_spans(coder, text: str, targets: Sequence[int], method: str, n_spans: int) -> dict[int, list[Span]]:
+def explainer_spans(
+    coder, text: str, targets: Sequence[int], method: str, n_spans: int
+) -> dict[int, list[Span]]:
     """Evidence spans from a gradient-based explainer of ``medcoder.evidence`` (one note, extra passes)."""
     from medcoder.evidence.explain import explain_text
     from medcoder.evidence.spans import SpanConfig

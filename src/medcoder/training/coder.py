@@ -78,12 +78,13 @@ class NeuralCoder:
                 p.proj,
                 p.dropout,
                 self.text.pad_id,
+                p.pool,
             )
         if encoder_config is not None or c.plm.encoder_config is not None:
             encoder = load_encoder(config=encoder_config or c.plm.encoder_config)
         else:
             encoder = load_encoder(c.plm.encoder_path or default_encoder_path()) if pretrained else None
-        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout, c.plm.freeze_encoder)
+        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout, c.plm.freeze_encoder, c.plm.pool)
 
     def _set_descriptions(self, net, labels: Sequence[Label], append: bool = False) -> list[str]:
         texts = label_texts(labels, self.descriptions)

@@ -27,6 +27,7 @@ class LaatParams(_Strict):
     vocab_size: int = Field(12000, ge=100)
     min_frequency: int = Field(2, ge=1)
     max_length: int = Field(3000, ge=16, description="tokens kept per document (longer ones are truncated)")
+    pool: int = Field(1, ge=1, description="label attention over windows of this many tokens (cost / pool)")
     tokenizer_corpus: Literal["notes", "notes+icd10cm"] = Field(
         "notes+icd10cm",
         description="also learn the vocabulary from every ICD-10-CM description (zero-shot codes)",
@@ -46,7 +47,10 @@ class PlmParams(_Strict):
     proj: int = Field(256, ge=4)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     encoder_lr: float = Field(5e-5, gt=0)
-    freeze_encoder: bool = Field(False, description="fixed encoder, cached chunk states: only label attention trains")
+    pool: int = Field(1, ge=1, description="label attention over windows of this many tokens (cost / pool)")
+    freeze_encoder: bool = Field(
+        False, description="fixed encoder, cached chunk states: only label attention trains"
+    )
 
 
 class OptimParams(_Strict):

@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medcoder.evaluation.thresholds import DecisionThresholds, default_grid, tune_global_threshold, tune_thresholds
+from medcoder.evaluation.thresholds import (
+    DecisionThresholds,
+    default_grid,
+    tune_global_threshold,
+    tune_thresholds,
+)
 
 # Two labels, four documents. A: positives 0.9, 0.72; negatives 0.22, 0.62.
 # B: positive 0.35; negatives 0.28, 0.12, 0.05.

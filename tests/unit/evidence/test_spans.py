@@ -7,7 +7,22 @@ import numpy as np
 from medcoder.evidence.spans import Granularity, SpanConfig, rank_spans, select_tokens
 
 TEXT = "Patient has type 2 diabetes. Denies chest pain.\nHypertension is controlled."
-WORDS = ["Patient", "has", "type", "2", "diabetes", ".", "Denies", "chest", "pain", ".", "Hypertension", "is", "controlled", "."]
+WORDS = [
+    "Patient",
+    "has",
+    "type",
+    "2",
+    "diabetes",
+    ".",
+    "Denies",
+    "chest",
+    "pain",
+    ".",
+    "Hypertension",
+    "is",
+    "controlled",
+    ".",
+]
 
 
 def _offsets():
@@ -32,7 +47,9 @@ def test_sentence_granularity():
     scores = np.zeros(len(WORDS))
     scores[4] = 1.0
     scores[10] = 0.8
-    spans = rank_spans(TEXT, _offsets(), scores, SpanConfig(min_relative=0.5, granularity=Granularity.SENTENCE))
+    spans = rank_spans(
+        TEXT, _offsets(), scores, SpanConfig(min_relative=0.5, granularity=Granularity.SENTENCE)
+    )
     assert [sp.text(TEXT) for sp in spans] == ["Patient has type 2 diabetes.", "Hypertension is controlled."]
 
 

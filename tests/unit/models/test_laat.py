@@ -61,3 +61,13 @@ def test_plm_icd_chunks_and_empty_chunks(tmp_path):
     assert torch.allclose(logits, logits_e, atol=1e-5)
     net.add_labels(desc[:1], desc[:1] > 0)
     assert net(ids, ids > 0)[0].shape == (1, 4)
+
+
+def test_pool_tokens_hand_computed():
+    from medcoder.models.laat import pool_tokens
+
+    h = torch.tensor([[[1.0], [3.0], [5.0], [7.0], [9.0]]])  # [1, 5, 1]
+    mask = torch.tensor([[True, True, True, False, False]])
+    pooled, pmask = pool_tokens(h, mask, 2)
+    assert pooled.squeeze(-1).tolist() == [[2.0, 5.0, 0.0]]  # (1+3)/2, 5 alone (7 is padding), empty window
+    assert pmask.tolist() == [[True, True, False]]

@@ -8,7 +8,14 @@ from medcoder.routing.alternatives import AlternativeIndex
 
 
 def test_same_category_ranked_by_probability():
-    keys = ["ICD-10-CM:E11.9", "ICD-10-CM:E11.22", "ICD-10-CM:E11.65", "ICD-10-CM:I10", "CPT:99213", "ICD-10-CM:E10.9"]
+    keys = [
+        "ICD-10-CM:E11.9",
+        "ICD-10-CM:E11.22",
+        "ICD-10-CM:E11.65",
+        "ICD-10-CM:I10",
+        "CPT:99213",
+        "ICD-10-CM:E10.9",
+    ]
     idx = AlternativeIndex(keys)
     p = np.array([0.9, 0.2, 0.4, 0.8, 0.7, 0.6])
     alts = idx.alternatives(0, p)

@@ -46,7 +46,9 @@ def test_calibration_reduces_ece_on_fresh_data(tmp_path):
     cal.save(tmp_path / "calibrators.json")
     again = Calibrators.load(tmp_path / "calibrators.json")
     assert np.allclose(again.transform(s_new), cal.transform(s_new))
-    png = reliability_diagram({"raw": (s_new, y_new), "cal": (cal.transform(s_new), y_new)}, tmp_path / "r.png")
+    png = reliability_diagram(
+        {"raw": (s_new, y_new), "cal": (cal.transform(s_new), y_new)}, tmp_path / "r.png"
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

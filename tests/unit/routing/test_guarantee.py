@@ -23,7 +23,9 @@ def test_choice_matches_hand_computed_bound():
     # 60 units at confidence 0.9 all correct, 40 at 0.5 with 20 correct
     conf = np.r_[np.full(60, 0.9), np.full(40, 0.5)]
     correct = np.r_[np.ones(60), np.r_[np.ones(20), np.zeros(20)]].astype(bool)
-    ch = choose_threshold(conf, correct, target=0.95, delta=0.05, candidates=[0.95, 0.9, 0.5, 0.0], min_accepted=0)
+    ch = choose_threshold(
+        conf, correct, target=0.95, delta=0.05, candidates=[0.95, 0.9, 0.5, 0.0], min_accepted=0
+    )
     assert ch.threshold == 0.9
     assert (ch.n_accepted, ch.n_correct) == (60, 60)
     assert ch.lower_bound == pytest.approx(0.05 ** (1 / 60))

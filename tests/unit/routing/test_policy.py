@@ -17,12 +17,16 @@ from medcoder.routing.policy import (
 )
 from medcoder.rules.findings import Finding, Severity
 
-POLICY = RoutingPolicy(auto_threshold=0.9, excluded_specialties=("oncology",), excluded_payers=("acme health",))
+POLICY = RoutingPolicy(
+    auto_threshold=0.9, excluded_specialties=("oncology",), excluded_payers=("acme health",)
+)
 GOOD = (CodeCandidate("ICD-10-CM:E11.9", 0.97), CodeCandidate("ICD-10-CM:I10", 0.95))
 
 
 def _finding(sev: Severity) -> Finding:
-    return Finding(rule_id="ICD.EXCLUDES1", severity=sev, codes=("E11.9",), message="m", source="s", version="1")
+    return Finding(
+        rule_id="ICD.EXCLUDES1", severity=sev, codes=("E11.9",), message="m", source="s", version="1"
+    )
 
 
 def _kinds(decision):
@@ -40,7 +44,10 @@ def test_confident_chart_is_auto():
         (ChartInput(GOOD, 0.9, findings=(_finding(Severity.ERROR),)), ReasonKind.ERROR_FINDING),
         (ChartInput(GOOD, 0.9, specialty="Oncology"), ReasonKind.EXCLUDED_SPECIALTY),
         (ChartInput(GOOD, 0.9, payer="ACME Health"), ReasonKind.EXCLUDED_PAYER),
-        (ChartInput((*GOOD, CodeCandidate("ICD-10-CM:Z99.89", 0.99, unseen=True)), 0.9), ReasonKind.UNSEEN_CODE),
+        (
+            ChartInput((*GOOD, CodeCandidate("ICD-10-CM:Z99.89", 0.99, unseen=True)), 0.9),
+            ReasonKind.UNSEEN_CODE,
+        ),
         (ChartInput((CodeCandidate("ICD-10-CM:E11.9", 0.5),), 0.9), ReasonKind.LOW_CODE_CONFIDENCE),
         (ChartInput((), 0.9), ReasonKind.NO_CODES),
     ],
@@ -54,7 +61,9 @@ def test_each_gate_forces_review_with_its_reason(chart, kind):
 def test_reasons_name_codes_and_warnings_do_not_gate():
     d = route_chart(ChartInput((*GOOD, CodeCandidate("ICD-10-CM:Z99.89", 0.99, unseen=True)), 0.9), POLICY)
     assert [r.codes for r in d.reasons if r.kind is ReasonKind.UNSEEN_CODE] == [("ICD-10-CM:Z99.89",)]
-    assert route_chart(ChartInput(GOOD, 0.9, findings=(_finding(Severity.WARNING),)), POLICY).route is Route.AUTO
+    assert (
+        route_chart(ChartInput(GOOD, 0.9, findings=(_finding(Severity.WARNING),)), POLICY).route is Route.AUTO
+    )
 
 
 def test_escalation_wins_and_keeps_gate_reasons():
@@ -62,7 +71,10 @@ def test_escalation_wins_and_keeps_gate_reasons():
     d = route_chart(ChartInput(GOOD, 0.9, findings=two_errors), POLICY)
     assert d.route is Route.ESCALATE and {ReasonKind.MANY_ERRORS, ReasonKind.ERROR_FINDING} <= _kinds(d)
     d = route_chart(ChartInput(GOOD, 0.01, payer="acme health"), POLICY)
-    assert d.route is Route.ESCALATE and {ReasonKind.LOW_CHART_CONFIDENCE, ReasonKind.EXCLUDED_PAYER} <= _kinds(d)
+    assert d.route is Route.ESCALATE and {
+        ReasonKind.LOW_CHART_CONFIDENCE,
+        ReasonKind.EXCLUDED_PAYER,
+    } <= _kinds(d)
     assert d.to_dict()["route"] == "escalate"
 
 

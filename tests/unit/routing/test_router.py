@@ -17,7 +17,9 @@ def test_router_separates_and_round_trips(tmp_path):
     code_x = rng.normal(size=(n_codes, len(CODE_FEATURES) + len(CHART_FEATURES))).astype(np.float32)
     chart_y = (chart_x[:, 1] > 0).astype(np.float32)  # "max_p" decides
     code_y = (code_x[:, 0] > -0.5).astype(np.float32)  # "p" decides
-    batch = ChartBatch(chart_x, code_x, rng.integers(0, n_charts, n_codes), np.zeros(n_codes, int), chart_y, code_y)
+    batch = ChartBatch(
+        chart_x, code_x, rng.integers(0, n_charts, n_codes), np.zeros(n_codes, int), chart_y, code_y
+    )
     router = Router.fit(batch, RouterConfig(epochs=150, hidden=16))
     p_chart, p_code = router.predict(batch)
     assert np.mean((p_chart > 0.5) == chart_y) > 0.9

@@ -1,0 +1,247 @@
+"""The CodiEsp benchmark: train on train, choose on dev, report test once, for every model in one run.
+
+For each model: ``fit(train, dev)`` (settings chosen on dev inside the coder), then scores for dev
+and test. Decision thresholds are tuned on dev scores only; test metrics are computed once with
+those thresholds. By default each model runs in its own process (``isolate``) so its peak
+resident memory is its own, and a time budget can stop a model that overruns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from medcoder.data.records import CodeSystem, Document
+from medcoder.models.base import Coder, LabelSpace
+
+log = logging.getLogger(__name__)
+
+TASK_SYSTEM = {"D": CodeSystem.ICD10CM, "P": CodeSystem.ICD10PCS}
+BASELINES = ("most_frequent", "tfidf_lr", "dict", "tfidf_lr+dict")
+NEURAL = ("laat", "plm_icd")
+DEFAULT_MODELS = BASELINES
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one ``medcoder bench codiesp`` run does."""
+
+    task: str = "D"
+    models: tuple[str, ...] = DEFAULT_MODELS
+    root: Path | None = None
+    map_depth: int = 50
+    min_positives: int = 5
+    few_shot_max: int = 5
+    max_minutes: float | None = None
+    isolate: bool = True
+    combo_weights: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1)
+    config_dir: Path = Path("configs/model")
+    limit_docs: int | None = None  # tests: first N documents of each split
+
+    def __post_init__(self) -> None:
+        if self.task not in TASK_SYSTEM:
+            raise ValueError(f"task must be 'D' or 'P', got {self.task!r}")
+        unknown = [m for m in self.models if m not in (*BASELINES, *NEURAL)]
+        if unknown or not self.models:
+            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join((*BASELINES, *NEURAL))}")
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What fitting one model produced: its label keys, dev/test scores and cost figures."""
+
+    name: str
+    label_keys: tuple[str, ...] = ()
+    dev_scores: np.ndarray | None = None
+    test_scores: np.ndarray | None = None
+    train_seconds: float = 0.0
+    dev_predict_seconds: float = 0.0
+    test_predict_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    fit_stats: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
+    """train / dev / test documents of the task (English text), optionally cut to ``limit_docs``."""
+    from medcoder.data.codiesp import load_codiesp
+    from medcoder.paths import codiesp_dir
+
+    root = cfg.root or codiesp_dir()
+    out = {s: load_codiesp(root, s, language="en", tasks=(cfg.task,)) for s in ("train", "dev", "test")}
+    if cfg.limit_docs:
+        out = {s: docs[: cfg.limit_docs] for s, docs in out.items()}
+    return out
+
+
+def build_model(name: str, cfg: BenchConfig) -> Coder:
+    """The coder for a model name, configured for the task's code system."""
+    from medcoder.models.baselines import MostFrequentCoder, TfidfLogRegCoder, TfidfLRConfig
+    from medcoder.models.retrieval import DictionaryCoder, WeightedSumCoder
+
+    system = TASK_SYSTEM[cfg.task]
+    lr_cfg = TfidfLRConfig(systems=(system,), map_depth=cfg.map_depth)
+    if name == "most_frequent":
+        return MostFrequentCoder((system,))
+    if name == "tfidf_lr":
+        return TfidfLogRegCoder(lr_cfg)
+    if name == "dict":
+        return DictionaryCoder(system=system)
+    if name == "tfidf_lr+dict":
+        return WeightedSumCoder(
+            TfidfLogRegCoder(lr_cfg), DictionaryCoder(system=system), cfg.combo_weights, cfg.map_depth
+        )
+    from medcoder.training.coder import build_coder
+    from medcoder.training.config import load_config
+
+    path = cfg.config_dir / f"codiesp_{name}.yaml"
+    overrides: dict[str, object] = {"labels__systems": [system.value]}
+    if cfg.max_minutes:
+        overrides["optim__max_minutes"] = cfg.max_minutes
+    config = load_config(path if path.exists() else None, model=name, **overrides)
+    return build_coder(name, config)
+
+
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 1024.0 / 1024.0
+
+
+def fit_and_predict(name: str, cfg: BenchConfig, splits: dict[str, list[Document]] | None = None) -> ModelRun:
+    """Fit one model on train (+dev for its own choices) and score dev and test; time each step."""
+    splits = splits or load_splits(cfg)
+    coder = build_model(name, cfg)
+    t0 = time.perf_counter()
+    coder.fit(splits["train"], splits["dev"])
+    t1 = time.perf_counter()
+    dev_scores = np.asarray(coder.predict_scores(splits["dev"]), dtype=np.float32)
+    t2 = time.perf_counter()
+    test_scores = np.asarray(coder.predict_scores(splits["test"]), dtype=np.float32)
+    t3 = time.perf_counter()
+    stats = {k: float(v) for k, v in getattr(coder, "fit_stats", {}).items() if isinstance(v, int | float)}
+    return ModelRun(
+        name=name,
+        label_keys=tuple(coder.label_space.keys()),
+        dev_scores=dev_scores,
+        test_scores=test_scores,
+        train_seconds=t1 - t0,
+        dev_predict_seconds=t2 - t1,
+        test_predict_seconds=t3 - t2,
+        peak_rss_mb=_peak_rss_mb(),
+        fit_stats=stats,
+    )
+
+
+def _child(name: str, cfg: BenchConfig, out: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run = fit_and_predict(name, cfg)
+    folder = Path(out)
+    np.save(folder / "dev.npy", run.dev_scores)
+    np.save(folder / "test.npy", run.test_scores)
+    meta = {k: getattr(run, k) for k in ("name", "train_seconds", "dev_predict_seconds", "test_predict_seconds",
+                                         "peak_rss_mb", "fit_stats")}  # fmt: skip
+    meta["label_keys"] = list(run.label_keys)
+    (folder / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def fit_and_predict_isolated(name: str, cfg: BenchConfig, timeout_s: float | None = None) -> ModelRun:
+    """``fit_and_predict`` in a fresh process (peak RSS of that process; killed after ``timeout_s``)."""
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix=f"medcoder-bench-{name}-") as tmp:
+        proc = ctx.Process(target=_child, args=(name, cfg, tmp), name=f"bench-{name}")
+        proc.start()
+        proc.join(timeout_s)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(10)
+            return ModelRun(name=name, error=f"stopped after {timeout_s:.0f} s (time budget)")
+        meta_path = Path(tmp) / "run.json"
+        if proc.exitcode != 0 or not meta_path.exists():
+            return ModelRun(
+                name=name, error=f"model process failed (exit code {proc.exitcode}); see the log above"
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return ModelRun(
+            name=name,
+            label_keys=tuple(meta["label_keys"]),
+            dev_scores=np.load(Path(tmp) / "dev.npy"),
+            test_scores=np.load(Path(tmp) / "test.npy"),
+            train_seconds=meta["train_seconds"],
+            dev_predict_seconds=meta["dev_predict_seconds"],
+            test_predict_seconds=meta["test_predict_seconds"],
+            peak_rss_mb=meta["peak_rss_mb"],
+            fit_stats=meta["fit_stats"],
+        )
+
+
+def valid_code_predicate(task: str, known: set[str]) -> Callable[[str], bool]:
+    """Stand-in for the official CodiEsp code list (not available here): the current US code set
+    (ICD-10-CM, or ICD-10-PCS codes and their 4-axis prefixes) plus every train/dev gold code.
+    Compared lower-case, like the official script."""
+    known_lc = {c.lower() for c in known}
+    try:
+        if task == "D":
+            from medcoder.terminology.icd10cm import get_icd10cm
+
+            cm = get_icd10cm()
+            return lambda c: c in known_lc or cm.is_valid(c)
+        from medcoder.terminology.icd10pcs import get_icd10pcs
+
+        pcs = get_icd10pcs()
+        return lambda c: c in known_lc or pcs.is_valid(c.upper()) or pcs.is_valid_prefix(c.upper())
+    except Exception as exc:  # noqa: BLE001 - the code sets are optional for the benchmark
+        log.warning("code set unavailable (%s): the valid-code filter keeps train/dev codes only", exc)
+        return lambda c: c in known_lc
+
+
+def run_bench(cfg: BenchConfig) -> dict[str, object]:
+    """Run every model of ``cfg`` and return the report (see ``medcoder.evaluation.report``)."""
+    from medcoder.evaluation.scoring import evaluate_run
+
+    splits = load_splits(cfg)
+    system = TASK_SYSTEM[cfg.task]
+    known = {cl.code for s in ("train", "dev") for d in splits[s] for cl in d.labels if cl.system == system}
+    is_valid = valid_code_predicate(cfg.task, known)
+    timeout = cfg.max_minutes * 60 * 1.5 + 300 if cfg.max_minutes else None
+    results: dict[str, object] = {}
+    for name in cfg.models:
+        log.info("bench codiesp-%s: %s", cfg.task, name)
+        if cfg.isolate:
+            run = fit_and_predict_isolated(name, cfg, timeout)
+        else:
+            run = fit_and_predict(name, cfg, splits)
+        if run.error:
+            log.error("%s: %s", name, run.error)
+            results[name] = {"error": run.error}
+            continue
+        results[name] = evaluate_run(run, splits, cfg, is_valid)
+    return {
+        "task": cfg.task,
+        "system": system.value,
+        "documents": {s: len(d) for s, d in splits.items()},
+        "map_depth": cfg.map_depth,
+        "min_positives": cfg.min_positives,
+        "few_shot_max": cfg.few_shot_max,
+        "isolated_processes": cfg.isolate,
+        "models": results,
+    }
+
+
+def model_space(run: ModelRun) -> LabelSpace:
+    return LabelSpace.from_keys(run.label_keys)
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    """``"tfidf_lr,dict"`` -> ("tfidf_lr", "dict"), keeping order and dropping repeats."""
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    return tuple(dict.fromkeys(names))
