@@ -21,6 +21,8 @@ AREAS = (
     "medcoder.evaluation.cli",
     "medcoder.rules.cli",
     "medcoder.audit.cli",
+    "medcoder.routing.cli",
+    "medcoder.serving.cli",
     "medcoder.demo",
 )
 

@@ -44,7 +44,8 @@ class BenchConfig:
     few_shot_max: int = 5
     max_minutes: float | None = None
     isolate: bool = True
-    combo_weights: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1)
+    combo_weights: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+    combo_min_coverage: float = 0.8
     config_dir: Path = Path("configs/model")
     limit_docs: int | None = None  # tests: first N documents of each split
 

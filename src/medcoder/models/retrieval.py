@@ -32,7 +32,7 @@ def split_sentences(text: str, max_chars: int = 400) -> list[str]:
     for part in _SENTENCE.split(text):
         part = part.strip()
         while len(part) > max_chars:
-            cut = part.rfind(" ", 0, max_chars)
+            cut = part.rfind(" ", 0, max_chars + 1)
             cut = cut if cut > 0 else max_chars
             out.append(part[:cut])
             part = part[cut:].strip()

@@ -78,7 +78,7 @@ class ThresholdChoice:
 
     def to_dict(self) -> dict[str, float | int | str]:
         return {
-            "threshold": self.threshold,
+            "threshold": self.threshold if np.isfinite(self.threshold) else None,  # None: nothing certified
             "target": self.target,
             "delta": self.delta,
             "method": self.method,

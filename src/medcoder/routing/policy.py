@@ -126,6 +126,9 @@ class RoutingPolicy:
             list(self.excluded_specialties),
             list(self.excluded_payers),
         )
+        d["auto_threshold"] = (
+            self.auto_threshold if self.auto_threshold != float("inf") else None
+        )  # JSON-safe
         return d
 
     @classmethod

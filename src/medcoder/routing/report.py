@@ -115,7 +115,7 @@ def routing_report(
         "calibration_temperature": after_t,
         "calibration_after": after,
         "temperature": calibrators.temperature,
-        "auto_threshold": policy.auto_threshold,
+        "auto_threshold": policy.auto_threshold if np.isfinite(policy.auto_threshold) else None,
         "target_precision": policy.target_precision,
         "delta": policy.delta,
         "method": policy.method,

@@ -56,7 +56,9 @@ def _header_lines() -> re.Pattern[str]:
     from medcoder.nlp.pipeline import clinical_pipeline
 
     rules = clinical_pipeline().get_pipe("medspacy_sectionizer").rules
-    literals = sorted({r.literal.strip().lower() for r in rules if r.literal and r.literal.strip()}, key=len, reverse=True)
+    literals = sorted(
+        {r.literal.strip().lower() for r in rules if r.literal and r.literal.strip()}, key=len, reverse=True
+    )
     alternatives = "|".join(re.escape(lit) for lit in literals)
     return re.compile(rf"^[ \t#*]*(?:{alternatives})", re.IGNORECASE | re.MULTILINE)
 

@@ -20,14 +20,14 @@ class _Strict(BaseModel):
 
 
 class LaatParams(_Strict):
-    emb_dim: int = Field(128, ge=8)
-    hidden: int = Field(256, ge=4)
-    proj: int = Field(256, ge=4)
+    emb_dim: int = Field(96, ge=8)
+    hidden: int = Field(128, ge=4)
+    proj: int = Field(128, ge=4)
     dropout: float = Field(0.2, ge=0.0, lt=1.0)
     vocab_size: int = Field(12000, ge=100)
     min_frequency: int = Field(2, ge=1)
-    max_length: int = Field(3000, ge=16, description="tokens kept per document (longer ones are truncated)")
-    pool: int = Field(1, ge=1, description="label attention over windows of this many tokens (cost / pool)")
+    max_length: int = Field(1000, ge=16, description="tokens kept per document (longer ones are truncated)")
+    pool: int = Field(2, ge=1, description="label attention over windows of this many tokens (cost / pool)")
     tokenizer_corpus: Literal["notes", "notes+icd10cm"] = Field(
         "notes+icd10cm",
         description="also learn the vocabulary from every ICD-10-CM description (zero-shot codes)",
@@ -60,7 +60,7 @@ class OptimParams(_Strict):
     max_epochs: int = Field(30, ge=1)
     patience: int = Field(4, ge=1, description="epochs without dev improvement before stopping")
     grad_clip: float = Field(1.0, gt=0)
-    max_minutes: float | None = Field(None, gt=0, description="wall-clock cap on fitting")
+    max_minutes: float | None = Field(30.0, gt=0, description="wall-clock cap on fitting (None: no cap)")
 
 
 class TrainerParams(_Strict):
