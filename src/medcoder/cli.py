@@ -19,6 +19,7 @@ AREAS = (
     "medcoder.ingest.cli",
     "medcoder.training.cli",
     "medcoder.evaluation.cli",
+    "medcoder.evaluation.model_eval",
     "medcoder.rules.cli",
     "medcoder.audit.cli",
     "medcoder.routing.cli",

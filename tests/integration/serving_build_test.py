@@ -35,7 +35,7 @@ def test_package_then_bentoml_build(tmp_path_factory) -> None:
     tag = yaml.safe_load(out.read_text())["tag"]
     assert tag.startswith("medcoder-laat:sha-")
     bentoml = Path(sys.executable).with_name("bentoml")
-    done = subprocess.run([str(bentoml), "build", str(ctx), "-f", str(ctx / "bentofile.yaml")],
+    done = subprocess.run([str(bentoml), "build", ".", "-f", "bentofile.yaml"], cwd=ctx,
                           env={**env, "MEDCODER_BENTO_MODEL": tag}, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (bento_yaml,) = (work / "bentoml" / "bentos" / "medcoder").glob("*/bento.yaml")

@@ -62,9 +62,18 @@ def calibrate_cmd(
     track: bool = typer.Option(
         True, "--track/--no-track", help="log to the model's MLflow run when it has one"
     ),
+    out: Path | None = typer.Option(
+        None, help="copy MODEL here first and calibrate the copy (a separate DVC output); default: in place"
+    ),
 ) -> None:
-    """Fit calibrators and the router on CAL and certify the auto threshold; save them in MODEL."""
+    """Fit calibrators and the router on CAL and certify the auto threshold; save them in MODEL (or OUT)."""
+    import shutil
+
     import yaml
+
+    if out is not None:
+        shutil.copytree(model, out, dirs_exist_ok=True)
+        model = out
 
     from medcoder.evaluation.buckets import train_label_counts
     from medcoder.routing.fit import calibrate_model

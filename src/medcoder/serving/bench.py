@@ -152,6 +152,47 @@ def in_process(model_dir: Path, texts: Sequence[str], batch: int = 16) -> InProc
     return InProcessResult(len(docs), p50, statistics.fmean(per_note) * 1000, p95, batched)
 
 
+def pipeline_breakdown(model_dir: Path, texts: Sequence[str], compare: Sequence[str] = ("attingrad",),
+                       compare_notes: int = 16) -> dict:  # fmt: skip
+    """In-process cost per stage (one call per note) and, in the same run, other evidence methods
+    against the default on the first ``compare_notes`` notes."""
+    from medcoder.data.records import Document, Patient, Setting
+    from medcoder.serving.config import PipelineConfig
+    from medcoder.serving.intake import EncounterContext
+    from medcoder.serving.pipeline import CodingPipeline
+
+    pipe = CodingPipeline.from_model_dir(model_dir)
+    items = [(Document(id=f"bench-{i}", text=t, setting=Setting.OUTPATIENT, patient=Patient(60)), EncounterContext())
+             for i, t in enumerate(texts)]  # fmt: skip
+    pipe.code_many(items[:2])
+    pipe.stage_seconds.clear()
+    t0 = time.perf_counter()
+    for item in items:
+        pipe.code_many([item])
+    total = time.perf_counter() - t0
+    stages = {k: v * 1000 / len(items) for k, v in pipe.stage_seconds.items()}
+    methods = {}
+    sub = items[:compare_notes]
+    for method in compare:
+        other = CodingPipeline(pipe.model, PipelineConfig(evidence_method=method))  # type: ignore[arg-type]
+        other.code_many(sub[:1])
+        t0 = time.perf_counter()
+        for item in sub:
+            other.code_many([item])
+        t_other = (time.perf_counter() - t0) * 1000 / len(sub)
+        t0 = time.perf_counter()
+        for item in sub:
+            pipe.code_many([item])
+        t_default = (time.perf_counter() - t0) * 1000 / len(sub)
+        methods[method] = {
+            "ms_per_note": t_other,
+            "default_ms_per_note": t_default,
+            "ratio": t_other / t_default,
+        }
+    return {"notes": len(items), "total_ms_per_note": total * 1000 / len(items), "stages_ms_per_note": stages,
+            "default_evidence": pipe.config.evidence_method, "evidence_methods": methods}  # fmt: skip
+
+
 def bench_serve(
     model_dir: Path,
     texts: Sequence[str],

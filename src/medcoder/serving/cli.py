@@ -70,9 +70,8 @@ def package_cmd(
 
         env = {**os.environ, "MEDCODER_BENTO_MODEL": packaged.tag}
         exe = Path(sys.executable).with_name("bentoml")
-        cmd = [str(exe) if exe.exists() else "bentoml", "build", str(SERVICE_DIR), "-f",
-               str(SERVICE_DIR / "bentofile.yaml")]  # fmt: skip
-        raise typer.Exit(subprocess.call(cmd, env=env))
+        cmd = [str(exe) if exe.exists() else "bentoml", "build", ".", "-f", "bentofile.yaml"]
+        raise typer.Exit(subprocess.call(cmd, env=env, cwd=SERVICE_DIR))
 
 
 def bench_serve_cmd(
@@ -114,6 +113,39 @@ def bench_serve_cmd(
         out.write_text(json.dumps(report, indent=2) + "\n")
 
 
+def bench_pipeline_cmd(
+    model: Path = typer.Option(..., exists=True, file_okay=False, help="model directory"),
+    split: str = typer.Option("test", help="CodiEsp split whose English notes are coded"),
+    notes: int = typer.Option(64, min=1),
+    compare: list[str] = typer.Option(["attingrad"], help="evidence methods timed against the default"),
+    out: Path | None = typer.Option(None, help="write the report as JSON"),
+) -> None:
+    """In-process cost of each pipeline stage per note, and evidence methods compared in the same run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from medcoder.data.codiesp import load_codiesp
+    from medcoder.paths import codiesp_dir
+    from medcoder.serving.bench import pipeline_breakdown
+
+    texts = [d.text for d in load_codiesp(codiesp_dir(), split, language="en", tasks=["D"])][:notes]
+    report = pipeline_breakdown(model, texts, compare)
+    table = Table(title=f"pipeline stages, {report['notes']} CodiEsp-{split} EN notes, one call each")
+    table.add_column("stage")
+    table.add_column("ms/note", justify="right")
+    table.add_column("share", justify="right")
+    for stage, ms in report["stages_ms_per_note"].items():
+        table.add_row(stage, f"{ms:.1f}", f"{ms / report['total_ms_per_note']:.0%}")
+    table.add_row("total", f"{report['total_ms_per_note']:.1f}", "100%")
+    console = Console()
+    console.print(table)
+    for method, m in report["evidence_methods"].items():
+        console.print(f"evidence {method}: {m['ms_per_note']:.1f} ms/note vs {report['default_evidence']} "
+                      f"{m['default_ms_per_note']:.1f} ms/note (same run): {m['ratio']:.2f}x")  # fmt: skip
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+
+
 def serve_demo_cmd(
     model: Path = typer.Option(..., exists=True, file_okay=False, help="model directory"),
     note: Path = typer.Option(Path("configs/demo/sample_note.txt"), exists=True, dir_okay=False),
@@ -125,7 +157,7 @@ def serve_demo_cmd(
 
 
 def register(root: typer.Typer) -> None:
-    """Add ``serve``, ``package``, ``serve-demo`` and ``bench serve`` to the root command."""
+    """Add ``serve``, ``package``, ``serve-demo``, ``bench serve`` and ``bench pipeline`` to the root command."""
     root.command("serve")(serve_cmd)
     root.command("package")(package_cmd)
     root.command("serve-demo")(serve_demo_cmd)
@@ -134,6 +166,7 @@ def register(root: typer.Typer) -> None:
         bench = typer.Typer(help="Benchmarks that need more than one area.", no_args_is_help=True)
         root.add_typer(bench, name="bench")
     bench.command("serve")(bench_serve_cmd)
+    bench.command("pipeline")(bench_pipeline_cmd)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,9 @@ class CodingPipeline:
             routing=routing_name,
             medcoder=pkg_version("medcoder"),
         )
+        self.stage_seconds: dict[str, float] = {}
+        """Seconds spent per stage since creation (model, evidence, assertions, results, rules, routing);
+        written by the thread that runs ``code_many``; the benchmark reads and clears it."""
         labels = model.label_space.labels
         self._systems = [lab.system.value for lab in labels]
         self._codes = [lab.code for lab in labels]
@@ -141,6 +144,7 @@ class CodingPipeline:
         raw = np.stack([s.probs for s in scored])
         calibrated = np.clip(self.calibrate(raw), 0.0, 1.0)
         t_model = time.perf_counter()
+        self._add("model", t_model - t0)
         out = []
         for i, (doc, ctx) in enumerate(items):
             rid = request_ids[i] if request_ids else uuid.uuid4().hex
@@ -151,6 +155,9 @@ class CodingPipeline:
         return out
 
     # steps ---------------------------------------------------------------------------------
+    def _add(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
     def _candidates(self, raw: np.ndarray, calibrated: np.ndarray) -> list[int]:
         """Codes whose raw probability passes its decision threshold (thresholds were tuned on raw
         scores), best calibrated probability first, at most ``max_codes``."""
@@ -183,7 +190,9 @@ class CodingPipeline:
         model_raw, raw, calibrated = raw, raw.copy(), calibrated.copy()
         targets = self._candidates(raw, calibrated)
         spans = self._evidence(text, scored, targets)
+        t1 = time.perf_counter()
         verdicts = assert_evidence(text, spans, doc.setting) if self.config.assertion_policy != "off" else {}
+        t2 = time.perf_counter()
         unknown = Verdict(Assertion.UNKNOWN, (), False, ())
         suppressed: list[Suppressed] = []
         kept: list[int] = []
@@ -236,10 +245,16 @@ class CodingPipeline:
                 )
             )
         doc_for_rules = doc if doc.text == text else Document(**{**_fields(doc), "text": text})
+        t3 = time.perf_counter()
         rules = apply_rules(doc_for_rules, ctx, suggestions, self.rules)
+        t4 = time.perf_counter()
         route = self.route(
             RouteInput(doc_for_rules, raw, calibrated, suggestions, suppressed, rules.findings, kept)
         )
+        t5 = time.perf_counter()
+        for stage, seconds in (("evidence", t1 - t0), ("assertions", t2 - t1), ("results", t3 - t2),
+                               ("rules", t4 - t3), ("routing", t5 - t4)):  # fmt: skip
+            self._add(stage, seconds)
         return CodingResult(
             request_id=request_id,
             document_id=doc.id,
