@@ -183,6 +183,7 @@ def test_schemathesis_fuzz_finds_no_server_errors(server, tmp_path) -> None:
            "--header", f"Authorization: Bearer {server.coder_key}", "--max-examples", "25", "--seed", "7",
            "--phases", "examples,coverage,fuzzing", "--no-shrink", "--request-timeout", "60",
            "--report-dir", str(tmp_path)]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    # cwd: schemathesis keeps a .schemathesis/ cache in the working directory; keep it out of the repo.
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert httpx.get(f"{server.url}/readyz").status_code == 200

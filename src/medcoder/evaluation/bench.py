@@ -44,7 +44,7 @@ class BenchConfig:
     few_shot_max: int = 5
     max_minutes: float | None = None
     isolate: bool = True
-    combo_weights: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+    combo_weights: tuple[float, ...] = (0.0, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2)  # 0 = dictionary off
     combo_min_coverage: float = 0.8
     config_dir: Path = Path("configs/model")
     limit_docs: int | None = None  # tests: first N documents of each split
@@ -99,9 +99,10 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
     if name == "dict":
         return DictionaryCoder(system=system)
     if name == "tfidf_lr+dict":
-        return WeightedSumCoder(
-            TfidfLogRegCoder(lr_cfg), DictionaryCoder(system=system), cfg.combo_weights, cfg.map_depth
-        )
+        # dev search on CodiEsp-D: LR at C=1e5 gives small probabilities, so the dictionary helps
+        # only at weights << 0.01 and when it keeps near-complete description matches
+        dictionary = DictionaryCoder(system=system, min_coverage=cfg.combo_min_coverage)
+        return WeightedSumCoder(TfidfLogRegCoder(lr_cfg), dictionary, cfg.combo_weights, cfg.map_depth)
     from medcoder.training.coder import build_coder
     from medcoder.training.config import load_config
 

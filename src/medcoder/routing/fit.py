@@ -103,11 +103,12 @@ def score_split(
     counts: np.ndarray,
     use_rules: bool = False,
     few_shot_max: int = 5,
+    raw: np.ndarray | None = None,
 ) -> Scored:
-    """Model scores, calibrated scores, gold and router features of ``docs``."""
+    """Model scores (``raw`` when already computed), calibrated scores, gold and router features of ``docs``."""
     docs = list(docs)
     keys = trained.label_space.keys()
-    raw = trained.predict_scores(docs)
+    raw = trained.predict_scores(docs) if raw is None else raw
     cal = calibrators.transform(raw, keys) if calibrators is not None else raw
     gold = trained.label_space.encode(docs)
     thr = trained.threshold_vector
@@ -214,7 +215,7 @@ def calibrate_model(
         policy.few_shot_max,
     )
     counts = counts_vector(keys, calibrators.train_counts)
-    fit_scored = score_split(trained, fit_docs, calibrators, counts, use_rules, policy.few_shot_max)
+    fit_scored = score_split(trained, fit_docs, calibrators, counts, use_rules, policy.few_shot_max, raw_fit)
     router = Router.fit(fit_scored.batch, router_config)
     cert_scored = score_split(trained, cert_docs, calibrators, counts, use_rules, policy.few_shot_max)
     choice = certify(chart_inputs(cert_scored, router, policy, keys, counts), cert_scored, policy)

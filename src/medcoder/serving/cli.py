@@ -81,7 +81,9 @@ def bench_serve_cmd(
     requests: int = typer.Option(64, min=1, help="requests per concurrency level"),
     concurrency: list[int] = typer.Option([1, 4, 16], help="concurrency levels"),
     workers: int = typer.Option(1, min=1, help="bentoml worker processes (MEDCODER_WORKERS)"),
-    workdir: Path = typer.Option(Path("serving/bench_work"), help="BentoML home, audit DB and server log"),
+    workdir: Path | None = typer.Option(
+        None, help="BentoML home, audit DB, server log (default: a temp dir)"
+    ),
     out: Path | None = typer.Option(None, help="write the report as JSON"),
 ) -> None:
     """Throughput, p50/p95/p99 latency and peak memory of `bentoml serve`, vs in-process calls."""
@@ -93,6 +95,10 @@ def bench_serve_cmd(
     from medcoder.serving.bench import bench_serve
 
     texts = [d.text for d in load_codiesp(codiesp_dir(), split, language="en", tasks=["D"])][:notes]
+    if workdir is None:
+        import tempfile
+
+        workdir = Path(tempfile.mkdtemp(prefix="medcoder-bench-serve-"))
     workdir.mkdir(parents=True, exist_ok=True)
     report = bench_serve(model, texts, workdir, concurrency, requests, workers)
     table = Table(title=f"bentoml serve ({workers} worker(s)), {report['notes']} CodiEsp-{split} EN notes "

@@ -29,6 +29,7 @@ def serve_and_code(
     setting: str = "outpatient",
     payer: str | None = "MEDICARE",
     em_code: str | None = "99214",
+    date_of_service: str | None = None,
     workdir: str | Path | None = None,
     console: Console | None = None,
     print_result: bool = True,
@@ -47,7 +48,7 @@ def serve_and_code(
             console.print(f"service ready at {server.url}; coding {Path(note_path).name} over HTTP")
             with CoderClient(server.url, service_token(secret)) as client:
                 result = client.code(CodeRequest(text=text, patient={"age": age, "sex": sex}, setting=setting,
-                                                 payer=payer, em_code=em_code))  # fmt: skip
+                                                 payer=payer, em_code=em_code, date_of_service=date_of_service))  # fmt: skip
         if print_result:
             render_result(result, console)
         return result

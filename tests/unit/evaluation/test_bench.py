@@ -51,7 +51,13 @@ def test_bench_runs_a_neural_coder_from_the_training_factory(tmp_path: Path) -> 
     tiny = Path(__file__).resolve().parents[3] / "configs" / "model" / "laat_tiny.yaml"
     (tmp_path / "codiesp_laat.yaml").write_text(tiny.read_text().replace("max_epochs: 10", "max_epochs: 1"))
     cfg = BenchConfig(
-        task="D", models=("laat",), root=root, isolate=False, limit_docs=12, config_dir=tmp_path, max_minutes=2
+        task="D",
+        models=("laat",),
+        root=root,
+        isolate=False,
+        limit_docs=12,
+        config_dir=tmp_path,
+        max_minutes=2,
     )
     report = run_bench(cfg)
     res = report["models"]["laat"]
