@@ -13,7 +13,10 @@
 All three take a ``ModelView`` (the net's embedding layer and a forward pass from embeddings)
 plus one document's ids and mask, and return attributions ``[n_targets, n_positions]`` for the
 requested label columns. ``ModelView`` is built here for LAAT and PLM-ICD without changing the
-models: it re-runs their ``forward`` from the embedding output.
+models: it re-runs their ``forward`` from the embedding output (keep it in step with
+``LAAT.forward`` / ``PLMICD.forward``; ``tests/unit/evidence/test_methods.py`` checks that the
+logits agree). When a model pools label attention over windows (``pool > 1``), each token gets its
+window's weight.
 """
 
 from __future__ import annotations
@@ -60,14 +63,27 @@ class ModelView:
         return self.forward_embeds(self.embedding(ids), mask)
 
 
+def unpool(attn: Tensor, pool: int, n_positions: int) -> Tensor:
+    """Window attention [batch, n_labels, ceil(n / pool)] -> per position [batch, n_labels, n]: every
+    token of a window gets the window's weight (models that pool label attention, ``pool > 1``)."""
+    if pool <= 1:
+        return attn
+    return attn.repeat_interleave(pool, dim=-1)[..., :n_positions]
+
+
 def laat_view(net: nn.Module, pad_id: int = 0) -> ModelView:
     """View of ``medcoder.models.laat.LAAT`` (same computation as ``LAAT.forward``)."""
+
+    from medcoder.models.laat import pool_tokens
+
+    pool = int(getattr(net, "pool", 1))
 
     def fwd(emb: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         mask = mask.bool()
         desc = net.label_embeddings()
-        logits, attn = net.head(net.encode(emb, mask), mask, desc)
-        return logits + net.match(emb, mask, desc), attn
+        h, pmask = pool_tokens(net.encode(emb, mask), mask, pool)
+        logits, attn = net.head(h, pmask, desc)
+        return logits + net.match(emb, mask, desc), unpool(attn, pool, mask.shape[-1])
 
     return ModelView(net, DocEmbedding(net.embedding), fwd, pad_id)
 
@@ -76,6 +92,10 @@ def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
     """View of ``medcoder.models.plm_icd.PLMICD``: word embeddings in, encoder run with ``inputs_embeds``."""
     word = net.encoder.get_input_embeddings()
 
+    from medcoder.models.laat import pool_tokens
+
+    pool = int(getattr(net, "pool", 1))
+
     def fwd(emb: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         b, c, s = mask.shape
         flat_mask = mask.reshape(b * c, s).bool()
@@ -83,8 +103,9 @@ def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
         h = net.encoder(inputs_embeds=flat_emb, attention_mask=flat_mask.long()).last_hidden_state
         h = h.reshape(b, c * s, -1)
         doc_mask = flat_mask.reshape(b, c * s)
-        logits, attn = net.head(net.dropout(h), doc_mask, net.desc_emb)
-        return logits + net.match(h, doc_mask, net.desc_emb), attn
+        ph, pmask = pool_tokens(h, doc_mask, pool)
+        logits, attn = net.head(net.dropout(ph), pmask, net.desc_emb)
+        return logits + net.match(ph, pmask, net.desc_emb), unpool(attn, pool, c * s)
 
     return ModelView(net, DocEmbedding(word), fwd, pad_id)
 

@@ -80,8 +80,9 @@ def rank_spans(
     s = np.asarray(scores, dtype=np.float64)
     picked = select_tokens(s, offsets, len(text), cfg.min_relative, cfg.max_tokens)
     best: dict[tuple[int, int], float] = {}
+    chosen = set(picked)
     for run in merge_tokens(text, offsets, picked):
-        score = float(sum(s[i] for i in range(run.first, run.last + 1) if i in set(picked)))
+        score = float(sum(s[i] for i in range(run.first, run.last + 1) if i in chosen))
         start, end = expand_to_words(text, run.start, run.end)
         if cfg.granularity is Granularity.SENTENCE:
             start, end = sentence_bounds(text, start, end)

@@ -102,3 +102,19 @@ def test_plm_icd_view_matches_forward():
 def test_unknown_explainer_named():
     with pytest.raises(ValueError, match="attingrad"):
         get_explainer("lime")
+
+
+def test_pooled_laat_attention_spreads_window_weight_to_its_tokens():
+    torch.manual_seed(1)
+    desc = torch.randint(2, 40, (3, 4))
+    net = LAAT(40, desc, torch.ones_like(desc, dtype=torch.bool), 8, 8, 8, 0.0, pool=3).eval()
+    ids = torch.randint(2, 40, (1, 8))  # 8 tokens -> windows [0-2], [3-5], [6-7]
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    view = view_for(net)
+    with torch.no_grad():
+        logits, window_attn = net(ids, mask)
+        v_logits, v_attn = view.forward_ids(ids, mask)
+    assert torch.allclose(logits, v_logits)
+    assert window_attn.shape[-1] == 3 and v_attn.shape[-1] == 8
+    w = window_attn[0, 1]
+    assert torch.allclose(v_attn[0, 1], torch.stack([w[0]] * 3 + [w[1]] * 3 + [w[2]] * 2))
