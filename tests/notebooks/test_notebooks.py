@@ -83,6 +83,7 @@ def _icd_codes(doc) -> set[str]:
 
 
 def test_explore_dataset_runs_in_the_venv_kernel(nb_env: Workspace) -> None:
+    before = set(REPO.glob("notebooks/*.ipynb"))
     run = execute_notebook(
         NOTEBOOKS / "01-explore-dataset.py",
         nb_env.out,
@@ -100,7 +101,9 @@ def test_explore_dataset_runs_in_the_venv_kernel(nb_env: Workspace) -> None:
     assert run.probe["n_codes"] == len(counts)
     assert run.probe["top"] == sorted(counts.values(), reverse=True)[:15]
     assert run.images >= 2  # codes-per-document histogram and the long-tail plot
-    assert not list(REPO.glob("notebooks/*.ipynb"))
+    # the executed notebook goes to the temp dir, never next to the .py
+    assert run.path.parent == nb_env.out
+    assert set(REPO.glob("notebooks/*.ipynb")) == before
 
 
 def test_train_and_compare_runs_from_mlflow(nb_env: Workspace) -> None:
