@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path("training/out/calibrated")
 DEFAULT_NOTE = Path("configs/demo/sample_note.txt")
+# The sample note's visit date: inside ICD-10-CM FY2026 (2025-10-01 to 2026-09-30), the window the
+# shipped code set and rule data are effective for.
+SAMPLE_DATE_OF_SERVICE = "2026-03-16"
 
 
 def run_pipeline(repo: Path = REPO_ROOT) -> None:
@@ -40,6 +43,11 @@ def demo_cmd(
     note: Path = typer.Option(DEFAULT_NOTE, "--note", help="Text file to code."),
     model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Model directory the pipeline writes."),
     skip_pipeline: bool = typer.Option(False, "--skip-pipeline", help="Use an existing model directory."),
+    date_of_service: str = typer.Option(
+        SAMPLE_DATE_OF_SERVICE,
+        "--date-of-service",
+        help="YYYY-MM-DD; the default lies inside the FY2026 code-set and rule windows.",
+    ),
 ) -> None:
     """Train the default model with `dvc repro` if needed, serve it, and code a sample note over HTTP."""
     from medcoder.serving.demo import serve_and_code
@@ -55,7 +63,7 @@ def demo_cmd(
     if not model_dir.exists():
         typer.secho(f"no model directory at {model_dir}: run without --skip-pipeline", fg="red", err=True)
         raise typer.Exit(1)
-    serve_and_code(model_dir, note_path)
+    serve_and_code(model_dir, note_path, date_of_service=date_of_service)
 
 
 def register(root: typer.Typer) -> None:

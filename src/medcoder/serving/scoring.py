@@ -32,6 +32,8 @@ def score_batch(
     coder, texts: Sequence[str], batch_size: int = 16, keep_attention: bool = True
 ) -> list[Scored]:
     """Forward ``texts`` through ``coder.net`` in length-sorted batches (less padding)."""
+    from medcoder.evidence.methods import unpool
+
     if coder.net is None or coder.text is None:
         raise RuntimeError("score_batch needs a fitted or loaded coder")
     net = coder.net.eval()
@@ -43,6 +45,10 @@ def score_batch(
         idx = [int(j) for j in order[i : i + batch_size]]
         ids, mask = coder.text.batch([encoded[j] for j in idx])
         logits, attn = net(ids.to(device), mask.to(device))
+        if attn is not None:
+            # Models that pool label attention over windows of `pool` tokens return one weight per
+            # window; spread it back over the window's tokens so offsets line up with tokens.
+            attn = unpool(attn, int(getattr(net, "pool", 1)), mask[0].numel())
         probs = torch.sigmoid(logits.float()).cpu().numpy()
         for row, j in enumerate(idx):
             out[j] = Scored(
