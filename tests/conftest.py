@@ -11,7 +11,6 @@ import pytest
 from medcoder.paths import shared_data_dir
 
 
-
 def require_shared(*parts: str) -> Path:
     """Return a path under the shared data folder, or skip (fail when it is required)."""
     path = shared_data_dir().joinpath(*parts)

@@ -114,11 +114,15 @@ class Document:
         n = len(self.text)
         for s in self.sections:
             if not 0 <= s.start <= s.end <= n:
-                raise ValueError(f"Document {self.id}: section {s.name!r} [{s.start},{s.end}) outside text of {n} chars")
+                raise ValueError(
+                    f"Document {self.id}: section {s.name!r} [{s.start},{s.end}) outside text of {n} chars"
+                )
         for label in self.labels:
             for sp in label.spans:
                 if sp.end > n:
-                    raise ValueError(f"Document {self.id}: span of {label.code} ends at {sp.end} beyond text of {n} chars")
+                    raise ValueError(
+                        f"Document {self.id}: span of {label.code} ends at {sp.end} beyond text of {n} chars"
+                    )
 
     def codes(self, system: CodeSystem | None = None) -> list[str]:
         """Gold codes in file order without repeats, optionally for one system."""
