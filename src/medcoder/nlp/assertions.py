@@ -60,23 +60,29 @@ def assertions(
     for name in ("medspacy_sectionizer", "medspacy_context"):
         doc = pipe.get_pipe(name)(doc)  # type: ignore[attr-defined]
     by_key = {(t.start, t.end): t for t in doc.spans[TARGET_GROUP]}
+    graph = getattr(doc._, "context_graph", None)
+    all_cues = list(getattr(graph, "modifiers", None) or ())
     out: list[Assertion] = []
     for s, t in zip(norm, targets, strict=True):
         sp = by_key.get((t.start, t.end)) if t is not None else None
         if sp is None:
             out.append(Assertion(s))
             continue
-        cues = tuple(
-            f"{m.category}:{doc[m.modifier_span[0] : m.modifier_span[1]].text}" for m in sp._.modifiers or ()
-        )
+        mods = list(sp._.modifiers or ())
+        # A span that overlaps a cue itself ("father", "denies", "history of") is evidence of the
+        # cue, not of a current finding: it takes the cue's category.
+        inside = [m for m in all_cues if m.modifier_span[0] < t.end and t.start < m.modifier_span[1]]
+        mods += [m for m in inside if m not in mods]
+        cats = {m.category.upper() for m in inside}
+        cues = tuple(f"{m.category}:{doc[m.modifier_span[0] : m.modifier_span[1]].text}" for m in mods)
         out.append(
             Assertion(
                 s,
-                negated=bool(sp._.is_negated),
-                historical=bool(sp._.is_historical),
-                family=bool(sp._.is_family),
-                hypothetical=bool(sp._.is_hypothetical),
-                uncertain=bool(sp._.is_uncertain),
+                negated=bool(sp._.is_negated) or "NEGATED_EXISTENCE" in cats,
+                historical=bool(sp._.is_historical) or "HISTORICAL" in cats,
+                family=bool(sp._.is_family) or "FAMILY" in cats,
+                hypothetical=bool(sp._.is_hypothetical) or "HYPOTHETICAL" in cats,
+                uncertain=bool(sp._.is_uncertain) or "POSSIBLE_EXISTENCE" in cats,
                 section=getattr(sp._, "section_category", None),
                 cues=cues,
             )

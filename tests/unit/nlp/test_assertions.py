@@ -57,3 +57,17 @@ def test_sentences_break_at_lines_and_periods() -> None:
         "If fever returns, start antibiotics.",
         "Acute bronchitis.",
     ]
+
+
+def test_span_on_the_cue_word_itself_takes_the_cue_category() -> None:
+    """Evidence that points at "father" or "denies" is the cue, never an affirmed finding."""
+    from medcoder.nlp.assertions import assertions
+
+    text = "Father had type 2 diabetes. Patient denies chest pain. Asthma is stable."
+    father, denies, asthma = text.index("Father"), text.index("denies"), text.index("Asthma")
+    a_father, a_denies, a_asthma = assertions(
+        text, [(father, father + 6), (denies, denies + 6), (asthma, asthma + 6)]
+    )
+    assert a_father.family and not a_father.affirmed
+    assert a_denies.negated and not a_denies.affirmed
+    assert a_asthma.affirmed
