@@ -69,7 +69,39 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render_model_card(report: Mapping[str, Any], data_card: str | None = None) -> str:
+def _routing_section(routing: Mapping[str, Any], figures_dir: str | None) -> list[str]:
+    """Calibration and routing figures from ``medcoder calibrate``'s routing_report.json."""
+    lines = ["", "## Calibration and routing (held-out split)", ""]
+    rows = [(k, routing.get(k)) for k in ("calibration_before", "calibration_after")]
+    if any(v for _, v in rows):
+        lines += ["| scores | ECE | Brier | ECE candidates | Brier candidates |", "|---|---:|---:|---:|---:|"]
+        for name, v in rows:
+            if isinstance(v, Mapping):
+                vals = [_fmt(v.get(k)) for k in ("ece", "brier", "ece_candidates", "brier_candidates")]
+                lines.append(f"| {name.replace('calibration_', '')} | " + " | ".join(vals) + " |")
+        lines.append("")
+    keys = (
+        "target_precision",
+        "delta",
+        "auto_threshold",
+        "auto_precision",
+        "auto_code_share",
+        "auto_chart_share",
+    )
+    lines += [f"- {k}: {_fmt(routing.get(k))}" for k in keys if k in routing]
+    if figures_dir:
+        lines += ["", f"Reliability diagram: `{figures_dir}/reliability.png`; risk-coverage curve: "
+                  f"`{figures_dir}/risk_coverage.png`."]  # fmt: skip
+    lines += ["", "Evidence method figures (token F1, top-span overlap, cost): docs/BENCHMARKS.md."]
+    return lines
+
+
+def render_model_card(
+    report: Mapping[str, Any],
+    data_card: str | None = None,
+    routing: Mapping[str, Any] | None = None,
+    routing_figures: str | None = None,
+) -> str:
     """A markdown model card from an evaluation report (what it is, figures, limits)."""
     test = report["test"]
     model = report["model"]
@@ -105,6 +137,8 @@ def render_model_card(report: Mapping[str, Any], data_card: str | None = None) -
         "- Trained on the data named in the data card; figures on synthetic data overstate real-world accuracy.",
         "- Codes outside the label list are only scored through the zero-shot description path.",
     ]
+    if routing:
+        lines += _routing_section(routing, routing_figures)
     if data_card:
         lines += ["", f"Data card: `{data_card}`."]
     return "\n".join(lines) + "\n"
@@ -117,6 +151,9 @@ def evaluate_cmd(
     out: Path = typer.Option(Path("eval/out"), "--out", help="Folder for metrics.json and model_card.md."),
     data_card: str | None = typer.Option(None, "--data-card", help="Path of the data card to cite."),
     map_depth: int = typer.Option(50, "--map-depth", help="Codes per document counted by MAP."),
+    routing_report: Path | None = typer.Option(
+        None, "--routing-report", help="routing_report.json from `medcoder calibrate --report-dir`."
+    ),
 ) -> None:
     """Evaluate a model directory on a held-out split; write metrics.json and model_card.md."""
     from medcoder.data.io import read_documents
@@ -124,7 +161,11 @@ def evaluate_cmd(
     report = evaluate_model_dir(model, read_documents(test), read_documents(train), map_depth=map_depth)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    (out / "model_card.md").write_text(render_model_card(report, data_card), encoding="utf-8")
+    routing = json.loads(routing_report.read_text(encoding="utf-8")) if routing_report else None
+    figures = str(routing_report.parent) if routing_report else None
+    (out / "model_card.md").write_text(
+        render_model_card(report, data_card, routing, figures), encoding="utf-8"
+    )
     test_fig = report["test"]
     typer.echo(json.dumps({k: v for k, v in test_fig.items() if not isinstance(v, dict)}, default=str)[:2000])
     typer.echo(f"wrote {out / 'metrics.json'} and {out / 'model_card.md'}")
