@@ -73,8 +73,7 @@ class DictionaryCoder:
         if not cols:
             raise ValueError(f"the search index holds no {self.system.value} codes")
         self._cols = np.asarray(cols, dtype=np.int64)
-        weights = idx._w  # type: ignore[attr-defined]  # BM25 term weights [codes, terms]
-        self._self_score = np.asarray(weights.sum(axis=1)).ravel()[self._cols]
+        self._self_score = idx.self_scores()[self._cols]
         self._self_score[self._self_score <= 0] = np.inf
         self.label_space = LabelSpace(Label(self.system, idx.codes[i]) for i in cols)  # type: ignore[attr-defined]
 

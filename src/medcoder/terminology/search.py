@@ -125,6 +125,11 @@ class SearchIndex:
         return cls(weights, vocab, [d.code for d in docs], [d.system for d in docs],
                    [d.description for d in docs], info)  # fmt: skip
 
+    def self_scores(self) -> np.ndarray:
+        """Each document's total BM25 weight (shape [n_docs]): the score a query equal to the
+        document's own distinct terms would get, used to normalise match scores to [0, 1]."""
+        return np.asarray(self._w.sum(axis=1)).ravel()
+
     def _query_vector(self, query: str) -> np.ndarray:
         idx = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
         return np.asarray(idx, dtype=np.int64)

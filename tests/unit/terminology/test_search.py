@@ -35,6 +35,13 @@ def test_bm25_by_hand() -> None:
         idx.search("kidney", k=0)
 
 
+def test_self_scores_by_hand() -> None:
+    # Each tiny document has two terms with tf part 1 (see above): its self score is the sum of
+    # their idfs. kidney/disease: ln(1.6) each; heart/stone: ln(1 + 2.5 / 1.5) each.
+    rare, common = math.log(1 + 2.5 / 1.5), math.log(1.6)
+    assert _tiny().self_scores() == pytest.approx([2 * common, rare + common, common + rare])
+
+
 def test_tokenize() -> None:
     assert tokenize("Diabetic") == tokenize("diabetes")
     assert tokenize("hypertensive") == tokenize("hypertension")
