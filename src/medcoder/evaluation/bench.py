@@ -27,9 +27,12 @@ from medcoder.models.base import Coder, LabelSpace
 log = logging.getLogger(__name__)
 
 TASK_SYSTEM = {"D": CodeSystem.ICD10CM, "P": CodeSystem.ICD10PCS}
-BASELINES = ("most_frequent", "tfidf_lr", "dict", "tfidf_lr+dict")
+BASELINES = ("most_frequent", "tfidf_lr", "knn", "dict", "tfidf_lr+dict")
 NEURAL = ("laat", "plm_icd")
+ENSEMBLE = "ensemble"  # fused from the other models of the same run, weights chosen on dev
 DEFAULT_MODELS = BASELINES
+# models a default ensemble leaves out: a constant ranking, and a fusion already inside the ensemble
+ENSEMBLE_SKIP = ("most_frequent", "tfidf_lr+dict")
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,20 @@ class BenchConfig:
     combo_min_coverage: float = 0.8
     config_dir: Path = Path("configs/model")
     limit_docs: int | None = None  # tests: first N documents of each split
+    runs_dir: Path | None = None  # each model's dev/test scores are saved here (<name>.npz + .json)
+    reuse_runs: bool = False  # load a saved run from runs_dir instead of fitting the model again
+    ensemble_members: tuple[str, ...] | None = None  # None: every fitted model but ENSEMBLE_SKIP
+    ensemble_steps: int = 10  # weight grid resolution (1/steps)
 
     def __post_init__(self) -> None:
         if self.task not in TASK_SYSTEM:
             raise ValueError(f"task must be 'D' or 'P', got {self.task!r}")
-        unknown = [m for m in self.models if m not in (*BASELINES, *NEURAL)]
+        allowed = (*BASELINES, *NEURAL, ENSEMBLE)
+        unknown = [m for m in (*self.models, *(self.ensemble_members or ())) if m not in allowed]
         if unknown or not self.models:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join((*BASELINES, *NEURAL))}")
+            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(allowed)}")
+        if self.reuse_runs and self.runs_dir is None:
+            raise ValueError("reuse_runs needs runs_dir (where the saved runs are)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class ModelRun:
     peak_rss_mb: float = 0.0
     fit_stats: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    created: str = ""  # when the scores were computed (UTC, ISO 8601); reused runs keep theirs
 
 
 def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
@@ -87,7 +98,13 @@ def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
 
 def build_model(name: str, cfg: BenchConfig) -> Coder:
     """The coder for a model name, configured for the task's code system."""
-    from medcoder.models.baselines import MostFrequentCoder, TfidfLogRegCoder, TfidfLRConfig
+    from medcoder.models.baselines import (
+        KnnConfig,
+        MostFrequentCoder,
+        TfidfKnnCoder,
+        TfidfLogRegCoder,
+        TfidfLRConfig,
+    )
     from medcoder.models.retrieval import DictionaryCoder, WeightedSumCoder
 
     system = TASK_SYSTEM[cfg.task]
@@ -96,6 +113,8 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
         return MostFrequentCoder((system,))
     if name == "tfidf_lr":
         return TfidfLogRegCoder(lr_cfg)
+    if name == "knn":
+        return TfidfKnnCoder(KnnConfig(systems=(system,), map_depth=cfg.map_depth))
     if name == "dict":
         return DictionaryCoder(system=system)
     if name == "tfidf_lr+dict":
@@ -141,19 +160,56 @@ def fit_and_predict(name: str, cfg: BenchConfig, splits: dict[str, list[Document
         test_predict_seconds=t3 - t2,
         peak_rss_mb=_peak_rss_mb(),
         fit_stats=stats,
+        created=_now(),
     )
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+_META = (
+    "name",
+    "train_seconds",
+    "dev_predict_seconds",
+    "test_predict_seconds",
+    "peak_rss_mb",
+    "fit_stats",
+    "created",
+)
+
+
+def save_run(run: ModelRun, folder: Path) -> Path:
+    """Write ``run`` as ``<folder>/<name>.npz`` (dev/test scores) + ``<name>.json`` (labels, costs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / f"{run.name}.npz", dev=run.dev_scores, test=run.test_scores)
+    meta = {k: getattr(run, k) for k in _META}
+    meta["label_keys"] = list(run.label_keys)
+    path = folder / f"{run.name}.json"
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+def load_run(folder: Path, name: str) -> ModelRun:
+    """Read a run written by ``save_run``; a missing or inconsistent file raises with its path."""
+    meta_path, npz_path = folder / f"{name}.json", folder / f"{name}.npz"
+    if not meta_path.exists() or not npz_path.exists():
+        raise FileNotFoundError(f"no saved run for {name!r} in {folder} (need {name}.json and {name}.npz)")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    with np.load(npz_path) as z:
+        dev, test = z["dev"], z["test"]
+    keys = tuple(meta["label_keys"])
+    if dev.shape[1] != len(keys) or test.shape[1] != len(keys):
+        raise ValueError(f"{npz_path}: score columns {dev.shape[1]}/{test.shape[1]} != {len(keys)} labels")
+    fields = {k: meta[k] for k in _META if k in meta}
+    return ModelRun(label_keys=keys, dev_scores=dev, test_scores=test, **fields)
 
 
 def _child(name: str, cfg: BenchConfig, out: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run = fit_and_predict(name, cfg)
-    folder = Path(out)
-    np.save(folder / "dev.npy", run.dev_scores)
-    np.save(folder / "test.npy", run.test_scores)
-    meta = {k: getattr(run, k) for k in ("name", "train_seconds", "dev_predict_seconds", "test_predict_seconds",
-                                         "peak_rss_mb", "fit_stats")}  # fmt: skip
-    meta["label_keys"] = list(run.label_keys)
-    (folder / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    save_run(fit_and_predict(name, cfg), Path(out))
 
 
 def fit_and_predict_isolated(name: str, cfg: BenchConfig, timeout_s: float | None = None) -> ModelRun:
@@ -167,23 +223,11 @@ def fit_and_predict_isolated(name: str, cfg: BenchConfig, timeout_s: float | Non
             proc.terminate()
             proc.join(10)
             return ModelRun(name=name, error=f"stopped after {timeout_s:.0f} s (time budget)")
-        meta_path = Path(tmp) / "run.json"
-        if proc.exitcode != 0 or not meta_path.exists():
+        if proc.exitcode != 0 or not (Path(tmp) / f"{name}.json").exists():
             return ModelRun(
                 name=name, error=f"model process failed (exit code {proc.exitcode}); see the log above"
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return ModelRun(
-            name=name,
-            label_keys=tuple(meta["label_keys"]),
-            dev_scores=np.load(Path(tmp) / "dev.npy"),
-            test_scores=np.load(Path(tmp) / "test.npy"),
-            train_seconds=meta["train_seconds"],
-            dev_predict_seconds=meta["dev_predict_seconds"],
-            test_predict_seconds=meta["test_predict_seconds"],
-            peak_rss_mb=meta["peak_rss_mb"],
-            fit_stats=meta["fit_stats"],
-        )
+        return load_run(Path(tmp), name)
 
 
 def valid_code_predicate(task: str, known: set[str]) -> Callable[[str], bool]:
@@ -216,9 +260,18 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     is_valid = valid_code_predicate(cfg.task, known)
     timeout = cfg.max_minutes * 60 * 1.5 + 300 if cfg.max_minutes else None
     results: dict[str, object] = {}
+    runs: dict[str, ModelRun] = {}
     for name in cfg.models:
+        if name == ENSEMBLE:
+            continue
         log.info("bench codiesp-%s: %s", cfg.task, name)
-        if cfg.isolate:
+        reused = bool(cfg.reuse_runs and cfg.runs_dir and (cfg.runs_dir / f"{name}.json").exists())
+        if reused:
+            run = load_run(cfg.runs_dir, name)  # type: ignore[arg-type]
+            log.info(
+                "%s: reusing the run computed at %s (%s)", name, run.created or "unknown time", cfg.runs_dir
+            )
+        elif cfg.isolate:
             run = fit_and_predict_isolated(name, cfg, timeout)
         else:
             run = fit_and_predict(name, cfg, splits)
@@ -226,7 +279,18 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
             log.error("%s: %s", name, run.error)
             results[name] = {"error": run.error}
             continue
-        results[name] = evaluate_run(run, splits, cfg, is_valid)
+        if cfg.runs_dir and not reused:
+            save_run(run, cfg.runs_dir)
+        runs[name] = run
+        results[name] = {**evaluate_run(run, splits, cfg, is_valid), "created": run.created, "reused": reused}
+    if ENSEMBLE in cfg.models:
+        wanted = cfg.ensemble_members or tuple(m for m in runs if m not in ENSEMBLE_SKIP)
+        members = [m for m in wanted if m in runs]
+        if len(members) < 2:
+            results[ENSEMBLE] = {"error": f"needs two fitted member models, got {members}"}
+        else:
+            run = ensemble_run([runs[m] for m in members], splits["dev"], cfg)
+            results[ENSEMBLE] = {**evaluate_run(run, splits, cfg, is_valid), "created": run.created}
     return {
         "task": cfg.task,
         "system": system.value,
@@ -237,6 +301,55 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
         "isolated_processes": cfg.isolate,
         "models": results,
     }
+
+
+def ensemble_run(members: list[ModelRun], dev: list[Document], cfg: BenchConfig) -> ModelRun:
+    """Fuse fitted runs: fusion and weights chosen by dev MAP, then test fused once with them.
+
+    Cost figures add up (every member must run to score a document); peak memory is the largest
+    member's, as each ran in its own process.
+    """
+    from medcoder.evaluation.alignment import align_scores
+    from medcoder.models.baselines import dev_map
+    from medcoder.models.ensemble import choose_fusion, fuse, union_space
+
+    spaces = [model_space(r) for r in members]
+    space = union_space(spaces)
+    dev_m = [align_scores(r.dev_scores, s, space) for r, s in zip(members, spaces, strict=True)]
+    test_m = [align_scores(r.test_scores, s, space) for r, s in zip(members, spaces, strict=True)]
+    choice = choose_fusion(
+        dev_m,
+        lambda f: dev_map(dev, f, space, cfg.map_depth),
+        steps=cfg.ensemble_steps,
+        depth=2 * cfg.map_depth,
+    )
+    names = [r.name for r in members]
+    log.info(
+        "ensemble of %s: %s weights %s, dev MAP %.4f (%d candidates)",
+        names,
+        choice.fusion,
+        choice.weights,
+        choice.dev_map,
+        choice.tried,
+    )
+    stats: dict[str, float] = {
+        "dev_map": choice.dev_map,
+        "candidates": float(choice.tried),
+        "fusion_rrf": float(choice.fusion == "rrf"),
+    }
+    stats.update({f"weight_{n}": w for n, w in zip(names, choice.weights, strict=True)})
+    return ModelRun(
+        name=ENSEMBLE,
+        label_keys=tuple(space.keys()),
+        dev_scores=fuse(dev_m, choice.weights, choice.fusion, depth=2 * cfg.map_depth),
+        test_scores=fuse(test_m, choice.weights, choice.fusion, depth=2 * cfg.map_depth),
+        train_seconds=sum(r.train_seconds for r in members),
+        dev_predict_seconds=sum(r.dev_predict_seconds for r in members),
+        test_predict_seconds=sum(r.test_predict_seconds for r in members),
+        peak_rss_mb=max(r.peak_rss_mb for r in members),
+        fit_stats=stats,
+        created=_now(),
+    )
 
 
 def model_space(run: ModelRun) -> LabelSpace:

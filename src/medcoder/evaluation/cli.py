@@ -20,7 +20,21 @@ def codiesp(
     models: str = typer.Option(
         "most_frequent,tfidf_lr,dict,tfidf_lr+dict",
         "--models",
-        help="Comma-separated: most_frequent, tfidf_lr, dict, tfidf_lr+dict, laat, plm_icd.",
+        help="Comma-separated: most_frequent, tfidf_lr, knn, dict, tfidf_lr+dict, laat, plm_icd, ensemble "
+        "(fuses the others of the run, weights chosen on dev).",
+    ),
+    runs_dir: Path | None = typer.Option(
+        None,
+        "--runs-dir",
+        help="Where each model's dev/test scores are saved (default eval/runs/codiesp_<task>).",
+    ),
+    reuse_runs: bool = typer.Option(
+        False, "--reuse-runs", help="Load models already saved in --runs-dir instead of fitting them again."
+    ),
+    ensemble_members: str | None = typer.Option(
+        None,
+        "--ensemble-members",
+        help="Comma-separated members of 'ensemble' (default: all but most_frequent).",
     ),
     max_minutes: float | None = typer.Option(None, "--max-minutes", help="Training budget per neural model."),
     map_depth: int = typer.Option(
@@ -61,6 +75,9 @@ def codiesp(
         min_positives=min_positives,
         max_minutes=max_minutes,
         isolate=isolate,
+        runs_dir=runs_dir or Path("eval/runs") / f"codiesp_{task.upper()}",
+        reuse_runs=reuse_runs,
+        ensemble_members=parse_models(ensemble_members) if ensemble_members else None,
     )
     report = run_bench(cfg)
     report["command"] = "medcoder " + " ".join(shlex.quote(a) for a in sys.argv[1:])

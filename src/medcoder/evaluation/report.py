@@ -90,6 +90,24 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_notes(report: Mapping[str, Any]) -> list[str]:
+    """Lines saying what the table cannot: the ensemble's chosen fusion, and runs reused from disk."""
+    notes = []
+    for name, res in report["models"].items():
+        stats = res.get("fit_stats", {}) if isinstance(res, Mapping) else {}
+        weights = {k.removeprefix("weight_"): v for k, v in stats.items() if k.startswith("weight_")}
+        if name == "ensemble" and weights:
+            fusion = "reciprocal-rank" if stats.get("fusion_rrf") else "probability-mean"
+            parts = ", ".join(f"{m} {w:.2f}" for m, w in weights.items())
+            notes.append(
+                f"- ensemble: {fusion} fusion of {parts} (chosen by dev MAP among "
+                f"{stats.get('candidates', 0):.0f} candidates); train s and docs/s add up the members."
+            )
+        if isinstance(res, Mapping) and res.get("reused"):
+            notes.append(f"- {name}: scores reused from the saved run computed at {res.get('created')}.")
+    return notes
+
+
 def markdown_report(report: Mapping[str, Any]) -> str:
     """The whole ``codiesp_<task>.md``: how it was run, the table, and what each column means."""
     docs = report["documents"]
@@ -103,6 +121,7 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         "",
         markdown_table(report),
         "",
+        *([*notes, ""] if (notes := run_notes(report)) else []),
         f"MAP: CodiEsp official semantics on each document's top {depth} codes (official = mean over documents "
         "with predictions; all gold = mean over documents with gold codes). Valid-code filter: current US code "
         "set plus train/dev codes (the official list is not available). F1 and P@5 over the evaluation label "

@@ -144,3 +144,95 @@ class TfidfLogRegCoder:
         if proba.shape[1] != len(self.label_space):  # one label: sklearn returns [P(0), P(1)]
             proba = proba[:, -len(self.label_space) :]
         return proba
+
+
+@dataclass(frozen=True)
+class KnnConfig:
+    """TF-IDF nearest neighbours: a code's score is the similarity-weighted share of the ``k`` most
+    similar training documents that carry it. ``k_grid`` x ``power_grid`` are tried on dev."""
+
+    k_grid: tuple[int, ...] = (5, 10, 20, 40)
+    power_grid: tuple[float, ...] = (1.0, 3.0)
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 2
+    map_depth: int = 50
+    systems: tuple[CodeSystem, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.k_grid or any(k < 1 for k in self.k_grid):
+            raise ValueError(f"k_grid must hold positive integers, got {self.k_grid}")
+        if not self.power_grid or any(p <= 0 for p in self.power_grid):
+            raise ValueError(f"power_grid must hold positive values, got {self.power_grid}")
+
+
+def knn_scores(sims: np.ndarray, y_train: np.ndarray, k: int, power: float) -> np.ndarray:
+    """``[n_docs, n_labels]`` scores from ``sims`` ``[n_docs, n_train]`` and train labels ``y_train``.
+
+    For each document, keep its ``k`` most similar training documents, weight each by
+    ``max(sim, 0) ** power`` and return the weighted share of them that carry each label (0 when
+    no neighbour is similar at all).
+    """
+    s = np.clip(np.asarray(sims, dtype=np.float64), 0.0, None)
+    k = min(k, s.shape[1])
+    top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    w = np.take_along_axis(s, top, axis=1) ** power
+    norm = w.sum(axis=1, keepdims=True)
+    norm[norm == 0] = 1.0
+    y = np.asarray(y_train, dtype=np.float64)
+    out = np.einsum("nk,nkl->nl", w / norm, y[top])
+    return out.astype(np.float32)
+
+
+class TfidfKnnCoder:
+    """Nearest-neighbour coder: codes of the most similar training notes (cosine over TF-IDF).
+
+    Complements logistic regression on a small corpus: one training note that shares a rare
+    code's context is enough. ``fit`` chooses ``k`` and the similarity power on dev MAP.
+    """
+
+    name = "knn"
+
+    def __init__(self, config: KnnConfig | None = None) -> None:
+        self.config = config or KnnConfig()
+        self.label_space = LabelSpace([])
+        self._vectorizer = None
+        self._x_train = None
+        self._y_train = np.zeros((0, 0), dtype=np.float32)
+        self.k, self.power = self.config.k_grid[0], self.config.power_grid[0]
+        self.fit_stats: dict[str, float] = {}
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        c = self.config
+        if not train:
+            raise ValueError("TfidfKnnCoder.fit needs at least one training document")
+        self.label_space = LabelSpace.from_documents(train, c.systems)
+        self._y_train = self.label_space.encode(train).astype(np.float32)
+        self._vectorizer = TfidfVectorizer(
+            ngram_range=c.ngram_range, min_df=min(c.min_df, len(train)), sublinear_tf=True, dtype=np.float32
+        )
+        self._x_train = self._vectorizer.fit_transform([d.text for d in train])
+        if not dev:
+            return
+        sims = self._similarities(dev)
+        best = -1.0
+        for k in c.k_grid:
+            for power in c.power_grid:
+                score = dev_map(dev, knn_scores(sims, self._y_train, k, power), self.label_space, c.map_depth)
+                self.fit_stats[f"dev_map_k={k}_p={power:g}"] = score
+                if score > best:
+                    best, self.k, self.power = score, k, power
+        self.fit_stats.update({"dev_map": best, "k": float(self.k), "power": self.power})
+        log.info("knn: k=%d power=%g dev MAP %.4f", self.k, self.power, best)
+
+    def _similarities(self, docs: Sequence[Document]) -> np.ndarray:
+        if self._vectorizer is None or self._x_train is None:
+            raise RuntimeError("TfidfKnnCoder used before fit")
+        x = self._vectorizer.transform([d.text for d in docs])
+        return np.asarray((x @ self._x_train.T).toarray(), dtype=np.float32)  # rows are L2-normalised
+
+    def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
+        if not docs:
+            return np.zeros((0, len(self.label_space)), dtype=np.float32)
+        return knn_scores(self._similarities(docs), self._y_train, self.k, self.power)

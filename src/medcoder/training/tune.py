@@ -9,6 +9,7 @@ default) so ``dvc repro`` picks them up.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,10 @@ def tune(
     n_trials: int = 10,
     space: SearchSpace | None = None,
     timeout_s: float | None = None,
+    pruner: Any | None = None,
 ) -> TuneResult:
-    """Run an Optuna study (TPE sampler seeded by ``base.seed``, median pruner); returns the best trial."""
+    """Run an Optuna study (TPE sampler seeded by ``base.seed``, median pruner unless ``pruner`` is
+    given); returns the best trial. A pruned trial's model directory is deleted."""
     import optuna
     from optuna_integration import PyTorchLightningPruningCallback
 
@@ -74,17 +77,26 @@ def tune(
         cfg = load_config(base, **overrides)
         cfg.tracking.registered_model = cfg.tracking.registered_model or f"medcoder-{cfg.model}-tune"
         pruner = PyTorchLightningPruningCallback(trial, monitor="dev_map")
-        result = train_model(cfg, train, dev, work / f"trial_{trial.number}", callbacks=[pruner])
-        pruner.check_pruned()
+        trial_dir = work / f"trial_{trial.number}"
+        try:
+            result = train_model(cfg, train, dev, trial_dir, callbacks=[pruner])
+            pruner.check_pruned()
+        except optuna.TrialPruned:
+            shutil.rmtree(trial_dir, ignore_errors=True)  # a pruned model is never used: free the disk
+            raise
         return result.metrics["dev_map"]
 
     study = optuna.create_study(
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=base.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+        pruner=pruner or optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
     )
     study.optimize(objective, n_trials=n_trials, timeout=timeout_s, catch=())
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    if pruned == len(study.trials):
+        raise RuntimeError(
+            f"all {pruned} trials were pruned: no parameters to write (widen the search or raise n_trials)"
+        )
     return TuneResult(float(study.best_value), dict(study.best_params), len(study.trials), pruned)
 
 

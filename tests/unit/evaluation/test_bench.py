@@ -64,3 +64,79 @@ def test_bench_runs_a_neural_coder_from_the_training_factory(tmp_path: Path) -> 
     assert "error" not in res
     assert 0.0 <= res["test"]["map_official"] <= 1.0
     assert res["train_seconds"] > 0 and res["inference_docs_per_s"] > 0
+
+
+def test_saved_runs_round_trip_and_reject_bad_files(tmp_path: Path) -> None:
+    import numpy as np
+
+    from medcoder.evaluation.bench import ModelRun, load_run, save_run
+
+    run = ModelRun(
+        name="knn",
+        label_keys=("ICD-10-CM:I10", "ICD-10-CM:E11.9"),
+        dev_scores=np.array([[0.1, 0.9]], dtype=np.float32),
+        test_scores=np.array([[0.3, 0.2], [0.0, 1.0]], dtype=np.float32),
+        train_seconds=2.5,
+        fit_stats={"k": 10.0},
+        created="2026-11-28T09:00:00+00:00",
+    )
+    save_run(run, tmp_path)
+    back = load_run(tmp_path, "knn")
+    assert back.label_keys == run.label_keys and back.fit_stats == {"k": 10.0}
+    assert back.created == run.created and back.train_seconds == 2.5
+    np.testing.assert_array_equal(back.test_scores, run.test_scores)
+    with pytest.raises(FileNotFoundError, match="laat"):
+        load_run(tmp_path, "laat")
+    np.savez_compressed(tmp_path / "knn.npz", dev=np.zeros((1, 3)), test=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="2 labels"):
+        load_run(tmp_path, "knn")
+    with pytest.raises(ValueError, match="runs_dir"):
+        BenchConfig(reuse_runs=True)
+
+
+def test_ensemble_run_weights_come_from_dev() -> None:
+    import numpy as np
+
+    from medcoder.data.records import CodeLabel, CodeSystem, Document
+    from medcoder.evaluation.bench import ModelRun, ensemble_run
+
+    cm = CodeSystem.ICD10CM
+    dev = [
+        Document(id="d1", text="x", labels=(CodeLabel(cm, "I10"),)),
+        Document(id="d2", text="y", labels=(CodeLabel(cm, "E11.9"),)),
+    ]
+    keys = ("ICD-10-CM:I10", "ICD-10-CM:E11.9")
+    right = np.array([[0.9, 0.1], [0.2, 0.8]], dtype=np.float32)
+    wrong = right[:, ::-1].copy()
+    runs = [
+        ModelRun(name="a", label_keys=keys, dev_scores=wrong, test_scores=wrong, train_seconds=1.0),
+        ModelRun(name="b", label_keys=keys[::-1], dev_scores=right[:, ::-1], test_scores=right[:, ::-1],
+                 train_seconds=2.0, peak_rss_mb=5.0),
+    ]  # fmt: skip
+    out = ensemble_run(runs, dev, BenchConfig(ensemble_steps=4))
+    assert out.fit_stats["dev_map"] == 1.0 and out.fit_stats["weight_b"] > out.fit_stats["weight_a"]
+    assert out.label_keys == keys  # union space in the first member's order
+    assert (out.dev_scores.argmax(axis=1) == [0, 1]).all()
+    assert out.train_seconds == 3.0 and out.peak_rss_mb == 5.0
+
+
+@pytest.mark.slow
+def test_bench_ensemble_and_reuse_on_a_slice(tmp_path: Path) -> None:
+    root = require_shared("codiesp")
+    common = dict(task="D", models=("tfidf_lr", "knn", "ensemble"), root=root, isolate=False, limit_docs=40)
+    first = run_bench(BenchConfig(**common, runs_dir=tmp_path))
+    ens = first["models"]["ensemble"]
+    assert "error" not in ens
+    members = [first["models"][m]["dev"]["map_official"] for m in ("tfidf_lr", "knn")]
+    # the grid includes each member alone (weight 1), so the chosen fusion is at least as good on dev
+    assert ens["dev"]["map_official"] >= max(members) - 1e-9
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "knn.json",
+        "knn.npz",
+        "tfidf_lr.json",
+        "tfidf_lr.npz",
+    ]
+    again = run_bench(BenchConfig(**common, runs_dir=tmp_path, reuse_runs=True))
+    for m in ("tfidf_lr", "knn", "ensemble"):
+        assert again["models"][m]["test"]["map_official"] == first["models"][m]["test"]["map_official"]
+    assert again["models"]["knn"]["created"] == first["models"]["knn"]["created"]

@@ -80,3 +80,20 @@ def test_tune_writes_best_params(tiny_train, tiny_dev, tiny_config_path, tmp_pat
     assert 0.0 < res.best_value <= 1.0
     path = write_best_params(res.best_params, tmp_path / "params.yaml")
     assert yaml.safe_load(path.read_text())["train"]["optim"]["lr"] == res.best_params["optim__lr"]
+
+
+@pytest.mark.slow
+def test_pruned_trials_leave_no_model_directory(tiny_train, tiny_dev, tiny_config_path, tmp_path):
+    import optuna
+
+    from medcoder.training.tune import tune
+
+    base = load_config(tiny_config_path, optim__max_epochs=2, tracking__enabled=False)
+
+    def space(trial):
+        return {"optim__lr": trial.suggest_float("optim__lr", 1e-3, 2e-2, log=True)}
+
+    always = optuna.pruners.ThresholdPruner(lower=2.0)  # dev MAP is never >= 2: every trial is pruned
+    with pytest.raises(RuntimeError, match="all 2 trials were pruned"):
+        tune(base, tiny_train, tiny_dev, tmp_path / "trials", n_trials=2, space=space, pruner=always)
+    assert not list((tmp_path / "trials").glob("trial_*"))

@@ -1,0 +1,133 @@
+"""Score-level ensembles of fitted coders, with fusion weights chosen on dev.
+
+Different coders fail differently on a small corpus: TF-IDF + logistic regression ranks frequent
+codes well, label-wise attention finds codes from their context, a dictionary finds codes from
+their description. Fusing their per-document scores is the cheapest large gain (EVALUATION.md).
+
+Two fusions, both computed over the union of the members' label spaces (a label a member does not
+know gets nothing from it):
+
+- ``prob``: the weighted mean of the members' scores. Sensitive to each member's score scale, which
+  the weights absorb.
+- ``rrf``: weighted reciprocal-rank fusion, ``sum_m w_m / (k + rank_m)`` over each member's top
+  ``depth`` codes of the document (rank 1 = best). Scale-free; only the order within a document
+  matters, which is what MAP measures.
+
+Weights come from a simplex grid searched on dev by CodiEsp MAP; test scores are fused once with
+the chosen weights. Pure functions: the benchmark and the ``EnsembleCoder`` both use them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from medcoder.models.base import LabelSpace
+
+FUSIONS = ("prob", "rrf")
+
+
+def union_space(spaces: Sequence[LabelSpace]) -> LabelSpace:
+    """Labels of every space, in first-seen order (the first member's order first)."""
+    seen: dict = {}
+    for space in spaces:
+        for lab in space.labels:
+            seen.setdefault(lab, None)
+    return LabelSpace(list(seen))
+
+
+def reciprocal_ranks(scores: np.ndarray, k: float = 60.0, depth: int = 100) -> np.ndarray:
+    """Per row, ``1 / (k + rank)`` for the ``depth`` best-scored columns (rank 1 = best), else 0.
+
+    Columns with a score of exactly 0 get nothing: a member that did not score a code has no
+    opinion about it. Ties keep column order (stable sort), like ``ranked_codes``.
+    """
+    s = np.asarray(scores, dtype=np.float32)
+    out = np.zeros_like(s)
+    if s.size == 0:
+        return out
+    top = np.argsort(-s, axis=1, kind="stable")[:, :depth]
+    ranks = np.arange(1, top.shape[1] + 1, dtype=np.float32)
+    rows = np.arange(s.shape[0])[:, None]
+    out[rows, top] = 1.0 / (k + ranks)[None, :]
+    out[s <= 0] = 0.0
+    return out
+
+
+def fuse(
+    members: Sequence[np.ndarray], weights: Sequence[float], fusion: str, k: float = 60.0, depth: int = 100
+) -> np.ndarray:
+    """Fuse aligned member scores (same shape each) with ``weights`` by ``fusion`` (see module doc)."""
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    if len(members) != len(weights) or not members:
+        raise ValueError(f"{len(members)} members but {len(weights)} weights")
+    shapes = {m.shape for m in members}
+    if len(shapes) != 1:
+        raise ValueError(f"member scores must share one shape, got {sorted(shapes)}")
+    total = float(sum(weights))
+    if total <= 0 or any(w < 0 for w in weights):
+        raise ValueError(f"weights must be non-negative with a positive sum, got {list(weights)}")
+    out = np.zeros(members[0].shape, dtype=np.float32)
+    for m, w in zip(members, weights, strict=True):
+        if w == 0:
+            continue
+        part = reciprocal_ranks(m, k, depth) if fusion == "rrf" else np.asarray(m, dtype=np.float32)
+        out += (w / total) * part
+    if fusion == "rrf":  # into [0, 1] so decision thresholds stay on a familiar scale
+        out *= k + 1.0
+    return out
+
+
+def simplex_grid(n: int, steps: int) -> list[tuple[float, ...]]:
+    """Every weight vector of ``n`` non-negative multiples of ``1/steps`` summing to 1."""
+    if n < 1 or steps < 1:
+        raise ValueError(f"need n >= 1 and steps >= 1, got n={n}, steps={steps}")
+    grid = []
+    for cut in itertools.combinations(range(steps + n - 1), n - 1):
+        parts = np.diff([-1, *cut, steps + n - 1]) - 1  # stars and bars
+        grid.append(tuple(float(p) / steps for p in parts))
+    return grid
+
+
+@dataclass(frozen=True)
+class FusionChoice:
+    """The fusion and weights chosen on dev, with the dev MAP of every candidate tried."""
+
+    fusion: str
+    weights: tuple[float, ...]
+    dev_map: float
+    tried: int
+
+
+def choose_fusion(
+    dev_members: Sequence[np.ndarray],
+    objective: Callable[[np.ndarray], float],
+    steps: int = 10,
+    fusions: Sequence[str] = FUSIONS,
+    k: float = 60.0,
+    depth: int = 100,
+) -> FusionChoice:
+    """Search ``fusions`` x the simplex grid for the best ``objective`` (e.g. dev MAP) of the fused scores.
+
+    Ties go to the first candidate found (``prob`` before ``rrf``, grid order), so the search is
+    deterministic.
+    """
+    best: FusionChoice | None = None
+    tried = 0
+    rr = {i: reciprocal_ranks(m, k, depth) for i, m in enumerate(dev_members)} if "rrf" in fusions else {}
+    for fusion in fusions:
+        for weights in simplex_grid(len(dev_members), steps):
+            tried += 1
+            if fusion == "rrf":  # reuse the members' reciprocal ranks across the grid
+                fused = sum(w * rr[i] for i, w in enumerate(weights) if w) * (k + 1.0)
+            else:
+                fused = fuse(dev_members, weights, fusion, k, depth)
+            score = objective(np.asarray(fused, dtype=np.float32))
+            if best is None or score > best.dev_map:
+                best = FusionChoice(fusion, weights, score, 0)
+    assert best is not None
+    return FusionChoice(best.fusion, best.weights, best.dev_map, tried)
