@@ -60,11 +60,25 @@ class BenchConfig:
         if self.task not in TASK_SYSTEM:
             raise ValueError(f"task must be 'D' or 'P', got {self.task!r}")
         allowed = (*BASELINES, *NEURAL, ENSEMBLE)
-        unknown = [m for m in (*self.models, *(self.ensemble_members or ())) if m not in allowed]
+        names = (*self.models, *(self.ensemble_members or ()))
+        unknown = [m for m in names if m not in allowed and not self._is_variant(m)]
         if unknown or not self.models:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(allowed)}")
+            raise ValueError(
+                f"unknown model(s) {unknown}; choose from {', '.join(allowed)}, or a variant "
+                f"'laat-X' / 'plm_icd-X' with its config at {self.config_dir}/codiesp_<name>.yaml"
+            )
         if self.reuse_runs and self.runs_dir is None:
             raise ValueError("reuse_runs needs runs_dir (where the saved runs are)")
+
+    def _is_variant(self, name: str) -> bool:
+        return neural_arch(name) is not None and (self.config_dir / f"codiesp_{name}.yaml").exists()
+
+
+def neural_arch(name: str) -> str | None:
+    """The neural architecture of a model name: ``laat``, ``plm_icd``, or a variant such as
+    ``plm_icd-ft`` (same architecture, its own config file ``codiesp_plm_icd-ft.yaml``); else None."""
+    arch = name.split("-", 1)[0]
+    return arch if arch in NEURAL else None
 
 
 @dataclass(frozen=True)
@@ -125,12 +139,15 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
     from medcoder.training.coder import build_coder
     from medcoder.training.config import load_config
 
+    arch = neural_arch(name)
+    if arch is None:
+        raise ValueError(f"unknown model {name!r}")
     path = cfg.config_dir / f"codiesp_{name}.yaml"
     overrides: dict[str, object] = {"labels__systems": [system.value]}
     if cfg.max_minutes:
         overrides["optim__max_minutes"] = cfg.max_minutes
-    config = load_config(path if path.exists() else None, model=name, **overrides)
-    return build_coder(name, config)
+    config = load_config(path if path.exists() else None, model=arch, **overrides)
+    return build_coder(arch, config)
 
 
 def _peak_rss_mb() -> float:

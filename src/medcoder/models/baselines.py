@@ -151,7 +151,7 @@ class KnnConfig:
     """TF-IDF nearest neighbours: a code's score is the similarity-weighted share of the ``k`` most
     similar training documents that carry it. ``k_grid`` x ``power_grid`` are tried on dev."""
 
-    k_grid: tuple[int, ...] = (5, 10, 20, 40)
+    k_grid: tuple[int, ...] = (5, 10, 20, 40, 80)
     power_grid: tuple[float, ...] = (1.0, 3.0)
     ngram_range: tuple[int, int] = (1, 2)
     min_df: int = 2

@@ -20,6 +20,21 @@ def test_config_validation() -> None:
     assert parse_models(" tfidf_lr, dict,tfidf_lr ") == ("tfidf_lr", "dict")
 
 
+def test_neural_variants_need_their_own_config(tmp_path: Path) -> None:
+    from medcoder.evaluation.bench import build_model, neural_arch
+
+    assert [neural_arch(n) for n in ("laat", "plm_icd-ft", "laat-wide", "dict", "bert-x")] == [
+        "laat", "plm_icd", "laat", None, None
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="variant"):
+        BenchConfig(models=("laat-wide",), config_dir=tmp_path)
+    (tmp_path / "codiesp_laat-wide.yaml").write_text("model: laat\nlaat: {hidden: 32}\n")
+    cfg = BenchConfig(models=("laat-wide",), config_dir=tmp_path, max_minutes=3)
+    coder = build_model("laat-wide", cfg)
+    assert coder.config.model == "laat" and coder.config.laat.hidden == 32
+    assert coder.config.optim.max_minutes == 3 and coder.config.labels.systems == ["ICD-10-CM"]
+
+
 @pytest.mark.slow
 def test_bench_on_a_slice(tmp_path: Path) -> None:
     root = require_shared("codiesp")
