@@ -27,7 +27,7 @@ from medcoder.models.base import Coder, LabelSpace
 log = logging.getLogger(__name__)
 
 TASK_SYSTEM = {"D": CodeSystem.ICD10CM, "P": CodeSystem.ICD10PCS}
-BASELINES = ("most_frequent", "tfidf_lr", "knn", "dict", "tfidf_lr+dict")
+BASELINES = ("most_frequent", "tfidf_lr", "knn", "mention_knn", "dict", "tfidf_lr+dict")
 NEURAL = ("laat", "plm_icd")
 ENSEMBLE = "ensemble"  # fused from the other models of the same run, weights chosen on dev
 DEFAULT_MODELS = BASELINES
@@ -99,12 +99,19 @@ class ModelRun:
 
 
 def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
-    """train / dev / test documents of the task (English text), optionally cut to ``limit_docs``."""
+    """train / dev / test documents of the task (English text), optionally cut to ``limit_docs``.
+
+    Training labels carry evidence spans: the CodiEsp-X spans of the Spanish text, projected onto
+    the aligned English lines (``medcoder.data.sentence_align``). Dev and test labels carry none.
+    """
     from medcoder.data.codiesp import load_codiesp
+    from medcoder.data.sentence_align import project_document_spans
     from medcoder.paths import codiesp_dir
 
     root = cfg.root or codiesp_dir()
     out = {s: load_codiesp(root, s, language="en", tasks=(cfg.task,)) for s in ("train", "dev", "test")}
+    spanish = {d.id: d for d in load_codiesp(root, "train", language="es", tasks=(cfg.task,))}
+    out["train"] = [project_document_spans(spanish[d.id], d) for d in out["train"]]
     if cfg.limit_docs:
         out = {s: docs[: cfg.limit_docs] for s, docs in out.items()}
     return out
@@ -129,6 +136,10 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
         return TfidfLogRegCoder(lr_cfg)
     if name == "knn":
         return TfidfKnnCoder(KnnConfig(systems=(system,), map_depth=cfg.map_depth))
+    if name == "mention_knn":
+        from medcoder.models.mention_knn import MentionKnnCoder, MentionKnnConfig
+
+        return MentionKnnCoder(MentionKnnConfig(systems=(system,), map_depth=cfg.map_depth))
     if name == "dict":
         return DictionaryCoder(system=system)
     if name == "tfidf_lr+dict":

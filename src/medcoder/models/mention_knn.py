@@ -1,0 +1,197 @@
+"""Sentence-level nearest neighbours over the training evidence: the sentences coders cited.
+
+A document-level coder must learn from ~500 notes which of their ~15 sentences mention each
+code. When training labels carry evidence spans (CodiEsp-X, projected onto the English lines;
+the synthetic corpus's gold spans), that supervision is free: every cited sentence becomes a
+"mention unit" labelled with the codes cited in it. A new note is split into sentences; each
+sentence looks up its ``k`` most similar mention units (TF-IDF cosine) and passes on their codes
+with weight ``similarity ** power``; a document's score for a code aggregates its sentences'
+(``max``, or ``noisy_or`` = 1 - prod(1 - s), which rewards several mentions). ``k``, ``power``
+and the aggregation are chosen on dev MAP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from medcoder.data.records import CodeSystem, Document
+from medcoder.models.base import Label, LabelSpace
+from medcoder.models.baselines import dev_map
+from medcoder.models.retrieval import split_sentences
+
+log = logging.getLogger(__name__)
+
+AGGREGATIONS = ("max", "noisy_or")
+
+
+@dataclass(frozen=True)
+class MentionKnnConfig:
+    """Search grid (chosen on dev) and TF-IDF settings of ``MentionKnnCoder``."""
+
+    k_grid: tuple[int, ...] = (1, 3, 5, 10, 20)
+    power_grid: tuple[float, ...] = (1.0, 2.0)
+    aggregations: tuple[str, ...] = AGGREGATIONS
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 1
+    map_depth: int = 50
+    systems: tuple[CodeSystem, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.k_grid or any(k < 1 for k in self.k_grid):
+            raise ValueError(f"k_grid must hold positive integers, got {self.k_grid}")
+        bad = [a for a in self.aggregations if a not in AGGREGATIONS]
+        if bad or not self.aggregations:
+            raise ValueError(
+                f"aggregations must be a non-empty subset of {AGGREGATIONS}, got {self.aggregations}"
+            )
+
+
+def mention_units(
+    docs: Sequence[Document], systems: Sequence[CodeSystem] | None = None
+) -> list[tuple[str, list[Label]]]:
+    """Distinct cited text spans of ``docs`` with the labels cited in each (spans of one document
+    with the same text are merged; labels without spans contribute nothing)."""
+    units: dict[tuple[str, str], list[Label]] = {}
+    for doc in docs:
+        for cl in doc.labels:
+            if systems is not None and cl.system not in systems:
+                continue
+            for span in cl.spans:
+                text = span.text(doc.text).strip()
+                if text:
+                    labels = units.setdefault((doc.id, text), [])
+                    if Label(cl.system, cl.code) not in labels:
+                        labels.append(Label(cl.system, cl.code))
+    return [(text, labels) for (_, text), labels in units.items()]
+
+
+def aggregate_sentence_scores(
+    sims: np.ndarray,
+    unit_labels: np.ndarray,
+    doc_of_row: np.ndarray,
+    n_docs: int,
+    k: int,
+    power: float,
+    aggregation: str,
+) -> np.ndarray:
+    """Document x label scores from sentence x unit similarities (see the module docstring).
+
+    ``unit_labels`` is the binary unit x label matrix; ``doc_of_row`` maps each sentence row to its
+    document. A sentence's score for a label is the best ``sim ** power`` among its ``k`` nearest
+    units carrying the label.
+    """
+    n_labels = unit_labels.shape[1]
+    out = np.zeros((n_docs, n_labels), dtype=np.float64)
+    if sims.size == 0:
+        return out.astype(np.float32)
+    s = np.clip(np.asarray(sims, dtype=np.float64), 0.0, 1.0)
+    k = min(k, s.shape[1])
+    top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    w = np.take_along_axis(s, top, axis=1) ** power  # [rows, k]
+    # best weight per (sentence, label) among the neighbours: max over k of w * has_label, one
+    # neighbour at a time so memory stays [rows, labels]
+    sent = np.zeros((s.shape[0], n_labels), dtype=np.float64)
+    for j in range(k):
+        np.maximum(sent, w[:, j : j + 1] * unit_labels[top[:, j]], out=sent)
+    if aggregation == "max":
+        np.maximum.at(out, doc_of_row, sent)
+    else:
+        log_keep = np.zeros_like(out)
+        np.add.at(log_keep, doc_of_row, np.log1p(-np.minimum(sent, 1.0 - 1e-6)))
+        out = 1.0 - np.exp(log_keep)
+    return out.astype(np.float32)
+
+
+class MentionKnnCoder:
+    """Codes a note from the training sentences most similar to each of its sentences.
+
+    Needs training labels with evidence spans; ``fit`` raises if there are none. Labels are the
+    codes cited in training (a code with no span is not in the label space).
+    """
+
+    name = "mention_knn"
+
+    def __init__(self, config: MentionKnnConfig | None = None) -> None:
+        self.config = config or MentionKnnConfig()
+        self.label_space = LabelSpace([])
+        self._vectorizer = None
+        self._x_units = None
+        self._unit_labels = np.zeros((0, 0), dtype=np.float32)
+        self.k, self.power, self.aggregation = self.config.k_grid[0], self.config.power_grid[0], "max"
+        self.fit_stats: dict[str, float] = {}
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        c = self.config
+        units = mention_units(train, c.systems)
+        if not units:
+            raise ValueError(
+                "MentionKnnCoder.fit: no training label has an evidence span (CodiEsp: the bench projects "
+                "the X spans onto the English text; other corpora need CodeLabel.spans)"
+            )
+        labels: dict[Label, None] = {}
+        for _, labs in units:
+            labels.update(dict.fromkeys(labs))
+        self.label_space = LabelSpace(list(labels))
+        self._unit_labels = np.zeros((len(units), len(self.label_space)), dtype=np.float32)
+        for row, (_, labs) in enumerate(units):
+            self._unit_labels[row, [self.label_space.index(lab) for lab in labs]] = 1.0
+        # IDF from every training sentence, cited or not, so common words weigh little
+        corpus = [s for d in train for s in split_sentences(d.text)]
+        self._vectorizer = TfidfVectorizer(
+            ngram_range=c.ngram_range, min_df=min(c.min_df, len(corpus)), sublinear_tf=True, dtype=np.float32
+        ).fit(corpus)
+        self._x_units = self._vectorizer.transform([text for text, _ in units])
+        self.fit_stats.update({"units": float(len(units)), "n_labels": float(len(self.label_space))})
+        if not dev:
+            return
+        sims, rows = self._sentence_sims(dev)
+        best = -1.0
+        for k in c.k_grid:
+            for power in c.power_grid:
+                for agg in c.aggregations:
+                    scores = aggregate_sentence_scores(sims, self._unit_labels, rows, len(dev), k, power, agg)
+                    value = dev_map(dev, scores, self.label_space, c.map_depth)
+                    self.fit_stats[f"dev_map_k={k}_p={power:g}_{agg}"] = value
+                    if value > best:
+                        best, self.k, self.power, self.aggregation = value, k, power, agg
+        self.fit_stats.update(
+            {
+                "dev_map": best,
+                "k": float(self.k),
+                "power": self.power,
+                "noisy_or": float(self.aggregation == "noisy_or"),
+            }
+        )
+        log.info(
+            "mention_knn: %d units, k=%d power=%g %s, dev MAP %.4f",
+            len(units),
+            self.k,
+            self.power,
+            self.aggregation,
+            best,
+        )
+
+    def _sentence_sims(self, docs: Sequence[Document]) -> tuple[np.ndarray, np.ndarray]:
+        if self._vectorizer is None or self._x_units is None:
+            raise RuntimeError("MentionKnnCoder used before fit")
+        sentences, rows = [], []
+        for i, doc in enumerate(docs):
+            for s in split_sentences(doc.text):
+                sentences.append(s)
+                rows.append(i)
+        if not sentences:
+            return np.zeros((0, self._x_units.shape[0]), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        x = self._vectorizer.transform(sentences)
+        return np.asarray((x @ self._x_units.T).toarray(), dtype=np.float32), np.asarray(rows, dtype=np.int64)
+
+    def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
+        sims, rows = self._sentence_sims(docs)
+        return aggregate_sentence_scores(
+            sims, self._unit_labels, rows, len(docs), self.k, self.power, self.aggregation
+        )

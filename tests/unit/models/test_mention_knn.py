@@ -1,0 +1,75 @@
+"""Sentence-level nearest neighbours over training evidence spans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medcoder.data.records import CodeLabel, CodeSystem, Document, Span
+from medcoder.models.base import Label
+from medcoder.models.mention_knn import (
+    MentionKnnCoder,
+    MentionKnnConfig,
+    aggregate_sentence_scores,
+    mention_units,
+)
+
+CM = CodeSystem.ICD10CM
+
+
+def cited(doc_id: str, lines: list[str], codes: dict[str, list[int]]) -> Document:
+    """A document of ``lines``; ``codes`` maps each code to the line numbers cited for it."""
+    text = "\n".join(lines)
+    starts = np.cumsum([0] + [len(x) + 1 for x in lines])
+    labels = tuple(
+        CodeLabel(CM, c, tuple(Span(int(starts[i]), int(starts[i]) + len(lines[i])) for i in rows))
+        for c, rows in codes.items()
+    )
+    return Document(id=doc_id, text=text, labels=labels)
+
+
+def test_aggregate_by_hand() -> None:
+    # two sentences of doc 0, one of doc 1; three units; labels A (units 0, 1) and B (unit 2)
+    sims = np.array([[0.5, 0.2, 0.0], [0.1, 0.0, 0.4], [0.0, 0.0, 0.9]])
+    units = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    rows = np.array([0, 0, 1])
+    got = aggregate_sentence_scores(sims, units, rows, 2, k=1, power=1.0, aggregation="max")
+    assert got == pytest.approx(np.array([[0.5, 0.4], [0.0, 0.9]]))
+    # k=2, noisy-or: doc 0, label A: sentence scores 0.5 and 0.1 -> 1 - 0.5 * 0.9 = 0.55
+    got = aggregate_sentence_scores(sims, units, rows, 2, k=2, power=1.0, aggregation="noisy_or")
+    assert got[0] == pytest.approx([0.55, 0.4], abs=1e-5)
+    # power 2 squares each neighbour's weight
+    got = aggregate_sentence_scores(sims, units, rows, 2, k=1, power=2.0, aggregation="max")
+    assert got[1] == pytest.approx([0.0, 0.81])
+
+
+def test_mention_units_merge_labels_of_one_line() -> None:
+    doc = cited("a", ["fever and cough", "type 2 diabetes"], {"R50.9": [0], "R05.9": [0], "E11.9": [1]})
+    units = mention_units([doc])
+    assert units == [
+        ("fever and cough", [Label(CM, "R50.9"), Label(CM, "R05.9")]),
+        ("type 2 diabetes", [Label(CM, "E11.9")]),
+    ]
+
+
+def test_coder_scores_the_code_of_the_similar_sentence() -> None:
+    train = [
+        cited("a", ["patient reports fever since monday", "blood pressure fine"], {"R50.9": [0]}),
+        cited("b", ["known type 2 diabetes on metformin", "no fever"], {"E11.9": [0]}),
+        cited("c", ["diabetes type 2 poorly controlled", "walks daily"], {"E11.9": [0]}),
+    ]
+    dev = [Document(id="x", text="fever since yesterday\nother words", labels=(CodeLabel(CM, "R50.9"),))]
+    coder = MentionKnnCoder(MentionKnnConfig(k_grid=(1, 2), power_grid=(1.0,)))
+    coder.fit(train, dev)
+    scores = dict(zip(coder.label_space.keys(), coder.predict_scores(dev)[0], strict=True))
+    assert scores["ICD-10-CM:R50.9"] > scores["ICD-10-CM:E11.9"]
+    assert coder.fit_stats["units"] == 3 and coder.fit_stats["dev_map"] == 1.0
+    assert coder.predict_scores([]).shape == (0, 2)
+
+
+def test_coder_needs_spans() -> None:
+    bare = [Document(id="a", text="fever", labels=(CodeLabel(CM, "R50.9"),))]
+    with pytest.raises(ValueError, match="evidence span"):
+        MentionKnnCoder().fit(bare, [])
+    with pytest.raises(ValueError, match="aggregations"):
+        MentionKnnConfig(aggregations=("mean",))
