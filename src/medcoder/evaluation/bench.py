@@ -27,7 +27,7 @@ from medcoder.models.base import Coder, LabelSpace
 log = logging.getLogger(__name__)
 
 TASK_SYSTEM = {"D": CodeSystem.ICD10CM, "P": CodeSystem.ICD10PCS}
-BASELINES = ("most_frequent", "tfidf_lr", "knn", "mention_knn", "dict", "tfidf_lr+dict")
+BASELINES = ("most_frequent", "tfidf_lr", "knn", "mention_knn", "mention_lr", "dict", "tfidf_lr+dict")
 NEURAL = ("laat", "plm_icd")
 ENSEMBLE = "ensemble"  # fused from the other models of the same run, weights chosen on dev
 DEFAULT_MODELS = BASELINES
@@ -137,9 +137,13 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
     if name == "knn":
         return TfidfKnnCoder(KnnConfig(systems=(system,), map_depth=cfg.map_depth))
     if name == "mention_knn":
-        from medcoder.models.mention_knn import MentionKnnCoder, MentionKnnConfig
+        from medcoder.models.mentions import MentionKnnCoder, MentionKnnConfig
 
         return MentionKnnCoder(MentionKnnConfig(systems=(system,), map_depth=cfg.map_depth))
+    if name == "mention_lr":
+        from medcoder.models.mentions import MentionLRCoder, MentionLRConfig
+
+        return MentionLRCoder(MentionLRConfig(systems=(system,), map_depth=cfg.map_depth))
     if name == "dict":
         return DictionaryCoder(system=system)
     if name == "tfidf_lr+dict":

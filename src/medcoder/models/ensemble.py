@@ -20,6 +20,7 @@ the chosen weights. Pure functions: the benchmark and the ``EnsembleCoder`` both
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -103,6 +104,14 @@ class FusionChoice:
     tried: int
 
 
+def grid_steps(n: int, steps: int, max_points: int) -> int:
+    """The largest resolution ``<= steps`` whose simplex grid over ``n`` members has at most
+    ``max_points`` points (at least 1), so adding members coarsens the grid instead of exploding it."""
+    while steps > 1 and math.comb(steps + n - 1, n - 1) > max_points:
+        steps -= 1
+    return steps
+
+
 def choose_fusion(
     dev_members: Sequence[np.ndarray],
     objective: Callable[[np.ndarray], float],
@@ -110,14 +119,17 @@ def choose_fusion(
     fusions: Sequence[str] = FUSIONS,
     k: float = 60.0,
     depth: int = 100,
+    max_points: int = 500,
 ) -> FusionChoice:
     """Search ``fusions`` x the simplex grid for the best ``objective`` (e.g. dev MAP) of the fused scores.
 
-    Ties go to the first candidate found (``prob`` before ``rrf``, grid order), so the search is
-    deterministic.
+    The grid has resolution ``1/steps``, coarsened to at most ``max_points`` weight vectors per
+    fusion. Ties go to the first candidate found (``prob`` before ``rrf``, grid order), so the
+    search is deterministic.
     """
     best: FusionChoice | None = None
     tried = 0
+    steps = grid_steps(len(dev_members), steps, max_points)
     rr = {i: reciprocal_ranks(m, k, depth) for i, m in enumerate(dev_members)} if "rrf" in fusions else {}
     for fusion in fusions:
         for weights in simplex_grid(len(dev_members), steps):

@@ -8,7 +8,14 @@ import pytest
 from medcoder.data.records import CodeLabel, CodeSystem, Document
 from medcoder.models.base import Label, LabelSpace
 from medcoder.models.baselines import KnnConfig, TfidfKnnCoder, knn_scores
-from medcoder.models.ensemble import choose_fusion, fuse, reciprocal_ranks, simplex_grid, union_space
+from medcoder.models.ensemble import (
+    choose_fusion,
+    fuse,
+    grid_steps,
+    reciprocal_ranks,
+    simplex_grid,
+    union_space,
+)
 
 CM = CodeSystem.ICD10CM
 
@@ -94,3 +101,10 @@ def test_knn_coder_finds_the_neighbours_code() -> None:
     assert {"k", "power", "dev_map"} <= set(coder.fit_stats)
     with pytest.raises(ValueError, match="k_grid"):
         KnnConfig(k_grid=(0,))
+
+
+def test_grid_steps_coarsen_with_more_members() -> None:
+    assert grid_steps(2, 10, 500) == 10  # 11 points
+    assert grid_steps(6, 10, 500) == 6  # C(11, 5) = 462 points <= 500 < C(12, 5) = 792
+    assert len(simplex_grid(6, grid_steps(6, 10, 500))) <= 500
+    assert grid_steps(30, 10, 5) == 1

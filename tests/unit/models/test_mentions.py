@@ -7,7 +7,7 @@ import pytest
 
 from medcoder.data.records import CodeLabel, CodeSystem, Document, Span
 from medcoder.models.base import Label
-from medcoder.models.mention_knn import (
+from medcoder.models.mentions import (
     MentionKnnCoder,
     MentionKnnConfig,
     aggregate_sentence_scores,
@@ -73,3 +73,44 @@ def test_coder_needs_spans() -> None:
         MentionKnnCoder().fit(bare, [])
     with pytest.raises(ValueError, match="aggregations"):
         MentionKnnConfig(aggregations=("mean",))
+
+
+def test_cited_sentences_mark_overlapping_spans() -> None:
+    from medcoder.models.mentions import cited_sentences
+
+    doc = cited("a", ["fever and cough", "type 2 diabetes", "walks daily"], {"R50.9": [0], "E11.9": [1]})
+    texts, labels = cited_sentences([doc])
+    assert texts == ["fever and cough", "type 2 diabetes", "walks daily"]
+    assert labels == [{Label(CM, "R50.9")}, {Label(CM, "E11.9")}, set()]
+
+
+def test_aggregate_rows_by_hand() -> None:
+    from medcoder.models.mentions import aggregate_rows
+
+    sent = np.array([[0.5, 0.1], [0.5, 0.2], [0.3, 0.0]])
+    rows = np.array([0, 0, 1])
+    assert aggregate_rows(sent, rows, 3, "max") == pytest.approx(np.array([[0.5, 0.2], [0.3, 0.0], [0, 0]]))
+    # noisy-or: 1 - 0.5 * 0.5 = 0.75; 1 - 0.9 * 0.8 = 0.28
+    assert aggregate_rows(sent, rows, 3, "noisy_or")[0] == pytest.approx([0.75, 0.28], abs=1e-5)
+
+
+def test_mention_lr_learns_from_cited_sentences_only() -> None:
+    from medcoder.models.mentions import MentionLRCoder, MentionLRConfig
+
+    train = [
+        cited(
+            f"d{i}",
+            [f"patient {i} reports fever today", "blood pressure normal", "diabetes type 2 known"],
+            {"R50.9": [0], "E11.9": [2]},
+        )
+        for i in range(4)
+    ] + [cited("n", ["blood pressure normal", "no complaints"], {})]
+    dev = [Document(id="x", text="reports fever\nvisit", labels=(CodeLabel(CM, "R50.9"),))]
+    coder = MentionLRCoder(MentionLRConfig(c_grid=(10.0,), min_df=1))
+    coder.fit(train, dev)
+    scores = dict(zip(coder.label_space.keys(), coder.predict_scores(dev)[0], strict=True))
+    # only the fever sentence was cited for R50.9, so a note about fever alone scores it, not E11.9
+    assert scores["ICD-10-CM:R50.9"] > 0.5 > scores["ICD-10-CM:E11.9"]
+    assert coder.fit_stats["cited"] == 8 and coder.fit_stats["sentences"] == 14
+    with pytest.raises(ValueError, match="evidence span"):
+        MentionLRCoder().fit([Document(id="a", text="fever", labels=(CodeLabel(CM, "R50.9"),))], [])
