@@ -27,7 +27,16 @@ from medcoder.models.base import Coder, LabelSpace
 log = logging.getLogger(__name__)
 
 TASK_SYSTEM = {"D": CodeSystem.ICD10CM, "P": CodeSystem.ICD10PCS}
-BASELINES = ("most_frequent", "tfidf_lr", "knn", "mention_knn", "mention_lr", "dict", "tfidf_lr+dict")
+BASELINES = (
+    "most_frequent",
+    "tfidf_lr",
+    "knn",
+    "mention_knn",
+    "mention_knn_emb",
+    "mention_lr",
+    "dict",
+    "tfidf_lr+dict",
+)
 NEURAL = ("laat", "plm_icd")
 ENSEMBLE = "ensemble"  # fused from the other models of the same run, weights chosen on dev
 DEFAULT_MODELS = BASELINES
@@ -140,6 +149,12 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
         from medcoder.models.mentions import MentionKnnCoder, MentionKnnConfig
 
         return MentionKnnCoder(MentionKnnConfig(systems=(system,), map_depth=cfg.map_depth))
+    if name == "mention_knn_emb":  # same, with MiniLM sentence embeddings instead of TF-IDF
+        from medcoder.models.mentions import MentionKnnCoder, MentionKnnConfig
+
+        return MentionKnnCoder(
+            MentionKnnConfig(systems=(system,), map_depth=cfg.map_depth, similarity="encoder")
+        )
     if name == "mention_lr":
         from medcoder.models.mentions import MentionLRCoder, MentionLRConfig
 

