@@ -20,8 +20,9 @@ def codiesp(
     models: str = typer.Option(
         "most_frequent,tfidf_lr,dict,tfidf_lr+dict",
         "--models",
-        help="Comma-separated: most_frequent, tfidf_lr, knn, dict, tfidf_lr+dict, laat, plm_icd, ensemble "
-        "(fuses the others of the run, weights chosen on dev).",
+        help="Comma-separated: most_frequent, tfidf_lr, knn, mention_knn, mention_knn_emb, mention_lr, dict, "
+        "tfidf_lr+dict, laat, plm_icd (or a variant such as plm_icd-ft with configs/model/codiesp_<name>.yaml), "
+        "ensemble (fuses the others of the run, weights chosen on dev).",
     ),
     runs_dir: Path | None = typer.Option(
         None,

@@ -29,6 +29,19 @@ from medcoder.models.retrieval import split_sentences
 log = logging.getLogger(__name__)
 
 AGGREGATIONS = ("max", "noisy_or")
+NO_SPANS = (
+    "no training label has an evidence span (CodiEsp: the bench projects the X spans onto the English "
+    "text; other corpora need CodeLabel.spans)"
+)
+
+
+def check_aggregations(aggregations: Sequence[str]) -> None:
+    """Raise unless ``aggregations`` is a non-empty subset of ``AGGREGATIONS``."""
+    bad = [a for a in aggregations if a not in AGGREGATIONS]
+    if bad or not aggregations:
+        raise ValueError(
+            f"aggregations must be a non-empty subset of {AGGREGATIONS}, got {tuple(aggregations)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,7 @@ class MentionKnnConfig:
             raise ValueError(f"k_grid must hold positive integers, got {self.k_grid}")
         if self.similarity not in ("tfidf", "encoder"):
             raise ValueError(f"similarity must be 'tfidf' or 'encoder', got {self.similarity!r}")
-        bad = [a for a in self.aggregations if a not in AGGREGATIONS]
-        if bad or not self.aggregations:
-            raise ValueError(
-                f"aggregations must be a non-empty subset of {AGGREGATIONS}, got {self.aggregations}"
-            )
+        check_aggregations(self.aggregations)
 
 
 def mention_units(
@@ -173,10 +182,7 @@ class MentionKnnCoder:
         c = self.config
         units = mention_units(train, c.systems)
         if not units:
-            raise ValueError(
-                "MentionKnnCoder.fit: no training label has an evidence span (CodiEsp: the bench projects "
-                "the X spans onto the English text; other corpora need CodeLabel.spans)"
-            )
+            raise ValueError(f"MentionKnnCoder.fit: {NO_SPANS}")
         labels: dict[Label, None] = {}
         for _, labs in units:
             labels.update(dict.fromkeys(labs))
@@ -264,11 +270,7 @@ class MentionLRConfig:
     def __post_init__(self) -> None:
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ValueError(f"c_grid must hold positive values, got {self.c_grid}")
-        bad = [a for a in self.aggregations if a not in AGGREGATIONS]
-        if bad or not self.aggregations:
-            raise ValueError(
-                f"aggregations must be a non-empty subset of {AGGREGATIONS}, got {self.aggregations}"
-            )
+        check_aggregations(self.aggregations)
 
 
 def cited_sentences(
@@ -334,10 +336,7 @@ class MentionLRCoder:
         texts, cited = cited_sentences(train, c.systems)
         labels = list(dict.fromkeys(lab for s in cited for lab in sorted(s, key=lambda x: x.code)))
         if not labels:
-            raise ValueError(
-                "MentionLRCoder.fit: no training label has an evidence span (CodiEsp: the bench projects "
-                "the X spans onto the English text; other corpora need CodeLabel.spans)"
-            )
+            raise ValueError(f"MentionLRCoder.fit: {NO_SPANS}")
         self.label_space = LabelSpace(labels)
         y = np.zeros((len(texts), len(labels)), dtype=np.int64)
         for row, labs in enumerate(cited):
