@@ -43,3 +43,28 @@ def test_markdown_table_ratio_and_failures() -> None:
     assert lines[2].startswith("| tfidf_lr | 0.200 | 0.250 | - | 1.00 |")
     assert lines[3].startswith("| combo | 0.220 | 0.300 | - | 1.20 |")
     assert "laat (failed: stopped after 60 s (time budget))" in lines[4]
+
+
+def test_run_notes_name_the_ensemble_weights_and_reused_runs() -> None:
+    from medcoder.evaluation.report import markdown_report, run_notes
+
+    report = {
+        "task": "D",
+        "system": "ICD-10-CM",
+        "documents": {"train": 1, "dev": 1, "test": 1},
+        "map_depth": 50,
+        "models": {
+            "knn": {"test": {"map_official": 0.2}, "reused": True, "created": "2026-11-28T09:00:00+00:00"},
+            "laat": {"test": {"map_official": 0.1}, "reused": False, "created": "2026-11-28T09:30:00+00:00"},
+            "ensemble": {
+                "test": {"map_official": 0.3},
+                "fit_stats": {"weight_knn": 0.25, "weight_laat": 0.75, "fusion_rrf": 1.0, "candidates": 66.0},
+            },
+        },
+    }
+    assert run_notes(report) == [
+        "- knn: scores reused from the saved run computed at 2026-11-28T09:00:00+00:00.",
+        "- ensemble: reciprocal-rank fusion of knn 0.25, laat 0.75 (chosen by dev MAP among 66 candidates); "
+        "train s and docs/s add up the members.",
+    ]
+    assert "reciprocal-rank fusion" in markdown_report(report)
