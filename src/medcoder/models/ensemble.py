@@ -58,12 +58,25 @@ def reciprocal_ranks(scores: np.ndarray, k: float = 60.0, depth: int = 100) -> n
     return out
 
 
+def fusion_parts(
+    members: Sequence[np.ndarray], fusion: str, k: float = 60.0, depth: int = 100
+) -> list[np.ndarray]:
+    """Each member's contribution at weight 1: a fusion is the weighted mean of these.
+
+    For ``rrf`` the reciprocal ranks are scaled by ``k + 1`` so a rank-1 code scores 1 and
+    decision thresholds stay on a familiar [0, 1] scale.
+    """
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    if fusion == "rrf":
+        return [reciprocal_ranks(m, k, depth) * (k + 1.0) for m in members]
+    return [np.asarray(m, dtype=np.float32) for m in members]
+
+
 def fuse(
     members: Sequence[np.ndarray], weights: Sequence[float], fusion: str, k: float = 60.0, depth: int = 100
 ) -> np.ndarray:
     """Fuse aligned member scores (same shape each) with ``weights`` by ``fusion`` (see module doc)."""
-    if fusion not in FUSIONS:
-        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
     if len(members) != len(weights) or not members:
         raise ValueError(f"{len(members)} members but {len(weights)} weights")
     shapes = {m.shape for m in members}
@@ -72,14 +85,11 @@ def fuse(
     total = float(sum(weights))
     if total <= 0 or any(w < 0 for w in weights):
         raise ValueError(f"weights must be non-negative with a positive sum, got {list(weights)}")
+    used = [(m, w) for m, w in zip(members, weights, strict=True) if w]
+    parts = fusion_parts([m for m, _ in used], fusion, k, depth)
     out = np.zeros(members[0].shape, dtype=np.float32)
-    for m, w in zip(members, weights, strict=True):
-        if w == 0:
-            continue
-        part = reciprocal_ranks(m, k, depth) if fusion == "rrf" else np.asarray(m, dtype=np.float32)
+    for part, (_, w) in zip(parts, used, strict=True):
         out += (w / total) * part
-    if fusion == "rrf":  # into [0, 1] so decision thresholds stay on a familiar scale
-        out *= k + 1.0
     return out
 
 
@@ -96,19 +106,12 @@ def simplex_grid(n: int, steps: int) -> list[tuple[float, ...]]:
 
 @dataclass(frozen=True)
 class FusionChoice:
-    """The fusion and weights chosen on dev, with the dev MAP of every candidate tried."""
+    """The fusion and weights chosen on dev, their dev objective, and how many candidates were tried."""
 
     fusion: str
     weights: tuple[float, ...]
     dev_map: float
     tried: int
-
-
-def _fusion_parts(members: Sequence[np.ndarray], fusion: str, k: float, depth: int) -> list[np.ndarray]:
-    """Each member's contribution at weight 1, so a fusion is the weighted mean of these."""
-    if fusion == "rrf":
-        return [reciprocal_ranks(m, k, depth) * (k + 1.0) for m in members]
-    return [np.asarray(m, dtype=np.float32) for m in members]
 
 
 def greedy_selection(
@@ -158,21 +161,22 @@ def choose_fusion(
     """
     n = len(dev_members)
     exhaustive = math.comb(steps + n - 1, n - 1) <= max_points
-    best: FusionChoice | None = None
+    best: tuple[str, tuple[float, ...], float] | None = None  # fusion, weights, objective
     tried = 0
     for fusion in fusions:
-        parts = _fusion_parts(dev_members, fusion, k, depth)
+        parts = fusion_parts(dev_members, fusion, k, depth)
         if exhaustive:
             for weights in simplex_grid(n, steps):
                 fused = sum(w * p for w, p in zip(weights, parts, strict=True) if w)
                 score = objective(np.asarray(fused, dtype=np.float32))
                 tried += 1
-                if best is None or score > best.dev_map:
-                    best = FusionChoice(fusion, weights, score, 0)
+                if best is None or score > best[2]:
+                    best = (fusion, weights, score)
         else:
             weights, score, evaluations = greedy_selection(parts, objective, 2 * steps)
             tried += evaluations
-            if best is None or score > best.dev_map:
-                best = FusionChoice(fusion, weights, score, 0)
-    assert best is not None
-    return FusionChoice(best.fusion, best.weights, best.dev_map, tried)
+            if best is None or score > best[2]:
+                best = (fusion, weights, score)
+    if best is None:
+        raise ValueError(f"no fusion to try: fusions={tuple(fusions)}")
+    return FusionChoice(best[0], best[1], best[2], tried)

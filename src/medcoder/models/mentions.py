@@ -16,12 +16,13 @@ A document's score for a code aggregates its sentences' (``max``, or ``noisy_or`
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from medcoder.data.records import CodeSystem, Document
+from medcoder.data.sentence_align import sentence_ranges
 from medcoder.models.base import Label, LabelSpace
 from medcoder.models.baselines import dev_map
 from medcoder.models.retrieval import split_sentences
@@ -42,6 +43,24 @@ def check_aggregations(aggregations: Sequence[str]) -> None:
         raise ValueError(
             f"aggregations must be a non-empty subset of {AGGREGATIONS}, got {tuple(aggregations)}"
         )
+
+
+def line_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` as ``sentence_ranges`` cuts them (one per line, or at ``. `` + capital)."""
+    return [text[s:e] for s, e in sentence_ranges(text)]
+
+
+def doc_sentences(
+    docs: Sequence[Document], split: Callable[[str], list[str]]
+) -> tuple[list[str], np.ndarray]:
+    """All sentences of ``docs`` (by ``split``) and, for each, the index of its document."""
+    texts: list[str] = []
+    rows: list[int] = []
+    for i, doc in enumerate(docs):
+        parts = split(doc.text)
+        texts.extend(parts)
+        rows.extend([i] * len(parts))
+    return texts, np.asarray(rows, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -236,18 +255,14 @@ class MentionKnnCoder:
     def _sentence_sims(self, docs: Sequence[Document]) -> tuple[np.ndarray, np.ndarray]:
         if self._x_units is None:
             raise RuntimeError("MentionKnnCoder used before fit")
-        sentences, rows = [], []
-        for i, doc in enumerate(docs):
-            for s in split_sentences(doc.text):
-                sentences.append(s)
-                rows.append(i)
+        sentences, rows = doc_sentences(docs, split_sentences)
         if not sentences:
-            return np.zeros((0, self._x_units.shape[0]), dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return np.zeros((0, self._x_units.shape[0]), dtype=np.float32), rows
         if self._encoder is not None:
             sims = self._encoder.encode(sentences) @ self._x_units.T
         else:
             sims = (self._vectorizer.transform(sentences) @ self._x_units.T).toarray()  # type: ignore[union-attr]
-        return np.asarray(sims, dtype=np.float32), np.asarray(rows, dtype=np.int64)
+        return np.asarray(sims, dtype=np.float32), rows
 
     def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
         sims, rows = self._sentence_sims(docs)
@@ -277,8 +292,6 @@ def cited_sentences(
     docs: Sequence[Document], systems: Sequence[CodeSystem] | None = None
 ) -> tuple[list[str], list[set[Label]]]:
     """Every sentence of ``docs`` with the labels whose evidence spans overlap it (often none)."""
-    from medcoder.data.sentence_align import sentence_ranges
-
     texts: list[str] = []
     cited: list[set[Label]] = []
     for doc in docs:
@@ -371,22 +384,16 @@ class MentionLRCoder:
         )
 
     def _sentence_proba(self, model: object, docs: Sequence[Document]) -> tuple[np.ndarray, np.ndarray]:
-        from medcoder.data.sentence_align import sentence_ranges
-
         if self._vectorizer is None:
             raise RuntimeError("MentionLRCoder used before fit")
-        texts, rows = [], []
-        for i, doc in enumerate(docs):
-            for s, e in sentence_ranges(doc.text):
-                texts.append(doc.text[s:e])
-                rows.append(i)
+        texts, rows = doc_sentences(docs, line_sentences)
         n = len(self.label_space)
         if not texts:
-            return np.zeros((0, n), dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return np.zeros((0, n), dtype=np.float32), rows
         proba = np.asarray(model.predict_proba(self._vectorizer.transform(texts)), dtype=np.float32)  # type: ignore[attr-defined]
         if proba.shape[1] != n:  # one label: sklearn returns [P(0), P(1)]
             proba = proba[:, -n:]
-        return proba, np.asarray(rows, dtype=np.int64)
+        return proba, rows
 
     def predict_scores(self, docs: Sequence[Document]) -> np.ndarray:
         if self._model is None:
