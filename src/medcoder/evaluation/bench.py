@@ -119,10 +119,10 @@ def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
 
     root = cfg.root or codiesp_dir()
     out = {s: load_codiesp(root, s, language="en", tasks=(cfg.task,)) for s in ("train", "dev", "test")}
-    spanish = {d.id: d for d in load_codiesp(root, "train", language="es", tasks=(cfg.task,))}
-    out["train"] = [project_document_spans(spanish[d.id], d) for d in out["train"]]
     if cfg.limit_docs:
         out = {s: docs[: cfg.limit_docs] for s, docs in out.items()}
+    spanish = {d.id: d for d in load_codiesp(root, "train", language="es", tasks=(cfg.task,))}
+    out["train"] = [project_document_spans(spanish[d.id], d) for d in out["train"]]
     return out
 
 
@@ -254,6 +254,18 @@ def load_run(folder: Path, name: str) -> ModelRun:
     return ModelRun(label_keys=keys, dev_scores=dev, test_scores=test, **fields)
 
 
+def check_run_rows(run: ModelRun, splits: dict[str, list[Document]], folder: Path) -> None:
+    """Raise if a saved run scores a different number of dev/test documents than this run has
+    (saved with another ``--task`` or ``limit_docs``), instead of mis-aligning scores and gold."""
+    for split, scores in (("dev", run.dev_scores), ("test", run.test_scores)):
+        if scores is None or len(scores) != len(splits[split]):
+            got = "none" if scores is None else len(scores)
+            raise ValueError(
+                f"{folder}/{run.name}.npz scores {got} {split} documents, this run has {len(splits[split])}: "
+                "it was saved by a different benchmark run; fit it again without --reuse-runs"
+            )
+
+
 def _child(name: str, cfg: BenchConfig, out: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     save_run(fit_and_predict(name, cfg), Path(out))
@@ -315,6 +327,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
         reused = bool(cfg.reuse_runs and cfg.runs_dir and (cfg.runs_dir / f"{name}.json").exists())
         if reused:
             run = load_run(cfg.runs_dir, name)  # type: ignore[arg-type]
+            check_run_rows(run, splits, cfg.runs_dir)  # type: ignore[arg-type]
             log.info(
                 "%s: reusing the run computed at %s (%s)", name, run.created or "unknown time", cfg.runs_dir
             )

@@ -107,6 +107,12 @@ def test_saved_runs_round_trip_and_reject_bad_files(tmp_path: Path) -> None:
         load_run(tmp_path, "knn")
     with pytest.raises(ValueError, match="runs_dir"):
         BenchConfig(reuse_runs=True)
+    from medcoder.evaluation.bench import check_run_rows
+
+    docs = {"dev": [object()], "test": [object(), object()]}
+    check_run_rows(run, docs, tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="scores 2 test documents, this run has 3"):
+        check_run_rows(run, {**docs, "test": [object()] * 3}, tmp_path)  # type: ignore[arg-type]
 
 
 def test_ensemble_run_weights_come_from_dev() -> None:
