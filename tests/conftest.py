@@ -27,6 +27,19 @@ def shared_data() -> Path:
     return require_shared()
 
 
+def tiny_bert_config(vocab_size: int = 50, max_positions: int = 32) -> dict[str, object]:
+    """A one-layer, 16-wide random BERT config for PLM-ICD tests (no checkpoint download)."""
+    return {
+        "model_type": "bert",
+        "vocab_size": vocab_size,
+        "hidden_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 32,
+        "max_position_embeddings": max_positions,
+    }
+
+
 @pytest.fixture
 def codiesp_dir() -> Path:
     return require_shared("codiesp")

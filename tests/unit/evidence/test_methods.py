@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from conftest import tiny_bert_config
 from medcoder.evidence.methods import (
     attention_explainer,
     attingrad_explainer,
@@ -77,17 +78,7 @@ def test_plm_icd_view_matches_forward():
     from medcoder.models.plm_icd import PLMICD, load_encoder
 
     torch.manual_seed(0)
-    enc = load_encoder(
-        config={
-            "model_type": "bert",
-            "vocab_size": 50,
-            "hidden_size": 16,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 32,
-            "max_position_embeddings": 16,
-        }
-    )
+    enc = load_encoder(config=tiny_bert_config(max_positions=16))
     net = PLMICD(enc, n_labels=3, proj=8, dropout=0.0).eval()
     ids = torch.randint(3, 50, (1, 2, 6))
     mask = torch.ones_like(ids, dtype=torch.bool)

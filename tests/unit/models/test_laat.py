@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from conftest import tiny_bert_config
 from medcoder.models.laat import LAAT
 from medcoder.models.plm_icd import PLMICD, load_encoder
 
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 50,
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_position_embeddings": 32,
-}
+TINY_BERT = tiny_bert_config()
 
 
 def _laat() -> LAAT:

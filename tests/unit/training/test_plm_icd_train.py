@@ -5,18 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import tiny_bert_config
 from medcoder.training.coder import build_coder, default_encoder_path
 from medcoder.training.model_dir import load_model_dir, save_model_dir
 
-TINY_BERT = {
-    "model_type": "bert",
-    "vocab_size": 30522,
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_position_embeddings": 40,
-}
+TINY_BERT = tiny_bert_config(vocab_size=30522, max_positions=40)
 
 
 @pytest.mark.slow
@@ -24,17 +17,7 @@ def test_plm_icd_fast_dev_run_and_round_trip(tiny_train, tiny_dev, tiny_descript
     from medcoder.models.plm_icd import load_encoder
 
     folder = tmp_path / "tiny_bert"
-    load_encoder(
-        config={
-            "model_type": "bert",
-            "vocab_size": 30522,
-            "hidden_size": 16,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 32,
-            "max_position_embeddings": 40,
-        }
-    ).save_pretrained(folder)
+    load_encoder(config=TINY_BERT).save_pretrained(folder)
     config = {
         "plm": {
             "encoder_path": str(folder),
