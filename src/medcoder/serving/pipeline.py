@@ -102,16 +102,16 @@ class CodingPipeline:
         """Load a model directory (``medcoder train`` output) with its calibrator if it has one."""
         import torch
 
+        from medcoder.serving.routing_adapter import model_dir_hooks
         from medcoder.training.model_dir import load_model_dir
 
         torch.set_grad_enabled(False)
-        if config is None or config.torch_threads:
+        explicit = config is not None
+        config = config or PipelineConfig()
+        if not explicit or config.torch_threads:
             # One intra-op thread: on a shared or small machine more threads spin against each other
             # (a tiny LSTM ran 100x slower with 2 threads under load); scale with workers instead.
-            torch.set_num_threads((config or PipelineConfig()).torch_threads or 1)
-        from medcoder.serving.routing_adapter import model_dir_hooks
-
-        config = config or PipelineConfig()
+            torch.set_num_threads(config.torch_threads or 1)
         model = load_model_dir(path)
         calibrate, route, name = model_dir_hooks(Path(path), model, config.auto_min_probability)
         return cls(model, config, calibrate=calibrate, route=route, routing_name=name)
@@ -180,7 +180,7 @@ class CodingPipeline:
                 code=self._codes[k],
                 description=self._descs[k],
                 probability=float(calibrated[k]),
-            )  # fmt: skip
+            )
             for k in sib[: self.config.alternatives]
             if calibrated[k] >= self.config.alternative_min_probability
         ]
@@ -213,7 +213,7 @@ class CodingPipeline:
                         probability=float(calibrated[j]),
                         assertion=v.assertion,
                         cues=list(v.cues),
-                    )  # fmt: skip
+                    )
                 )
             else:
                 kept.append(j)
@@ -228,7 +228,7 @@ class CodingPipeline:
                     text=text[sp.start : sp.end],
                     score=float(sp.score),
                     section=v.sections[k] if k < len(v.sections) else None,
-                )  # fmt: skip
+                )
                 for k, sp in enumerate(spans.get(j, []))
             ]
             suggestions.append(
