@@ -68,18 +68,21 @@ def codiesp(
     from medcoder.evaluation.bench import BenchConfig, parse_models, run_bench
     from medcoder.evaluation.report import markdown_report, table_rows, update_benchmarks_md, write_reports
 
-    cfg = BenchConfig(
-        task=task.upper(),
-        models=parse_models(models),
-        root=root,
-        map_depth=map_depth,
-        min_positives=min_positives,
-        max_minutes=max_minutes,
-        isolate=isolate,
-        runs_dir=runs_dir or Path("eval/runs") / f"codiesp_{task.upper()}",
-        reuse_runs=reuse_runs,
-        ensemble_members=parse_models(ensemble_members) if ensemble_members else None,
-    )
+    try:
+        cfg = BenchConfig(
+            task=task.upper(),
+            models=parse_models(models),
+            root=root,
+            map_depth=map_depth,
+            min_positives=min_positives,
+            max_minutes=max_minutes,
+            isolate=isolate,
+            runs_dir=runs_dir or Path("eval/runs") / f"codiesp_{task.upper()}",
+            reuse_runs=reuse_runs,
+            ensemble_members=parse_models(ensemble_members) if ensemble_members else None,
+        )
+    except ValueError as exc:  # unknown task or model, --reuse-runs without a folder
+        raise typer.BadParameter(str(exc)) from exc
     report = run_bench(cfg)
     report["command"] = "medcoder " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report["machine"] = machine

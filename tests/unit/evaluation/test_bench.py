@@ -161,3 +161,13 @@ def test_bench_ensemble_and_reuse_on_a_slice(tmp_path: Path) -> None:
     for m in ("tfidf_lr", "knn", "ensemble"):
         assert again["models"][m]["test"]["map_official"] == first["models"][m]["test"]["map_official"]
     assert again["models"]["knn"]["created"] == first["models"]["knn"]["created"]
+
+
+def test_cli_rejects_unknown_models_with_a_usage_error() -> None:
+    from typer.testing import CliRunner
+
+    from medcoder.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "codiesp", "--task", "D", "--models", "bert"])
+    assert result.exit_code == 2
+    assert "unknown model(s) ['bert']" in result.output
