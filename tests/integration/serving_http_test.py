@@ -7,6 +7,7 @@ server log, batching, the audit chain, the OpenAPI document, and a bounded schem
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,13 +178,18 @@ def test_openapi_and_audit_chain(server) -> None:
 
 
 def test_schemathesis_fuzz_finds_no_server_errors(server, tmp_path) -> None:
-    """Bounded fuzzing of every operation in the OpenAPI document with a coder token: no 5xx."""
+    """Bounded fuzzing of every operation in the OpenAPI document with a coder token: no 5xx.
+
+    MEDCODER_FUZZ_EXAMPLES / MEDCODER_FUZZ_SEED widen or vary the run for a deeper local search.
+    """
     st = Path(sys.executable).with_name("schemathesis")
+    examples = os.environ.get("MEDCODER_FUZZ_EXAMPLES", "25")
+    seed = os.environ.get("MEDCODER_FUZZ_SEED", "7")
     cmd = [str(st), "run", f"{server.url}/docs.json", "--checks", "not_a_server_error",
-           "--header", f"Authorization: Bearer {server.coder_key}", "--max-examples", "25", "--seed", "7",
+           "--header", f"Authorization: Bearer {server.coder_key}", "--max-examples", examples, "--seed", seed,
            "--phases", "examples,coverage,fuzzing", "--no-shrink", "--request-timeout", "60",
            "--report-dir", str(tmp_path)]  # fmt: skip
     # cwd: schemathesis keeps a .schemathesis/ cache in the working directory; keep it out of the repo.
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240 * max(1, int(examples) // 25), cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert httpx.get(f"{server.url}/readyz").status_code == 200

