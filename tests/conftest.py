@@ -27,6 +27,24 @@ def shared_data() -> Path:
     return require_shared()
 
 
+def cited_document(doc_id: str, lines: list[str], codes: dict[str, list[int]]):
+    """A Document of ``lines`` (joined by newlines); ``codes`` maps each ICD-10-CM code to the line
+    numbers cited as its evidence (one span per cited line)."""
+    import numpy as np
+
+    from medcoder.data.records import CodeLabel, CodeSystem, Document, Span
+
+    text = "\n".join(lines)
+    starts = np.cumsum([0] + [len(x) + 1 for x in lines])
+    labels = tuple(
+        CodeLabel(
+            CodeSystem.ICD10CM, c, tuple(Span(int(starts[i]), int(starts[i]) + len(lines[i])) for i in rows)
+        )
+        for c, rows in codes.items()
+    )
+    return Document(id=doc_id, text=text, labels=labels)
+
+
 def tiny_bert_config(vocab_size: int = 50, max_positions: int = 32) -> dict[str, object]:
     """A one-layer, 16-wide random BERT config for PLM-ICD tests (no checkpoint download)."""
     return {

@@ -190,6 +190,8 @@ def test_schemathesis_fuzz_finds_no_server_errors(server, tmp_path) -> None:
            "--phases", "examples,coverage,fuzzing", "--no-shrink", "--request-timeout", "60",
            "--report-dir", str(tmp_path)]  # fmt: skip
     # cwd: schemathesis keeps a .schemathesis/ cache in the working directory; keep it out of the repo.
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240 * max(1, int(examples) // 25), cwd=tmp_path)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=240 * max(1, int(examples) // 25), cwd=tmp_path
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert httpx.get(f"{server.url}/readyz").status_code == 200

@@ -38,6 +38,7 @@ BASELINES = (
     "tfidf_lr+dict",
 )
 NEURAL = ("laat", "plm_icd")
+MENTION_PREFIX = "mention_"  # + a neural name: trained on cited sentences
 ENSEMBLE = "ensemble"  # fused from the other models of the same run, weights chosen on dev
 DEFAULT_MODELS = BASELINES
 # models a default ensemble leaves out: a constant ranking, and a fusion already inside the ensemble
@@ -68,13 +69,14 @@ class BenchConfig:
     def __post_init__(self) -> None:
         if self.task not in TASK_SYSTEM:
             raise ValueError(f"task must be 'D' or 'P', got {self.task!r}")
-        allowed = (*BASELINES, *NEURAL, ENSEMBLE)
+        allowed = (*BASELINES, *NEURAL, *(MENTION_PREFIX + n for n in NEURAL), ENSEMBLE)
         names = (*self.models, *(self.ensemble_members or ()))
         unknown = [m for m in names if m not in allowed and not self._is_variant(m)]
         if unknown or not self.models:
             raise ValueError(
                 f"unknown model(s) {unknown}; choose from {', '.join(allowed)}, or a variant "
-                f"'laat-X' / 'plm_icd-X' with its config at {self.config_dir}/codiesp_<name>.yaml"
+                f"'laat-X' / 'plm_icd-X' / 'mention_plm_icd-X' with its config at "
+                f"{self.config_dir}/codiesp_<name>.yaml"
             )
         if self.reuse_runs and self.runs_dir is None:
             raise ValueError("reuse_runs needs runs_dir (where the saved runs are)")
@@ -85,8 +87,11 @@ class BenchConfig:
 
 def neural_arch(name: str) -> str | None:
     """The neural architecture of a model name: ``laat``, ``plm_icd``, or a variant such as
-    ``plm_icd-ft`` (same architecture, its own config file ``codiesp_plm_icd-ft.yaml``); else None."""
-    arch = name.split("-", 1)[0]
+    ``plm_icd-ft`` (same architecture, its own config file ``codiesp_plm_icd-ft.yaml``); else None.
+
+    A ``mention_`` prefix (``mention_plm_icd``, ``mention_laat-X``) names the same architecture
+    trained on cited sentences (``MentionNeuralCoder``)."""
+    arch = name.removeprefix(MENTION_PREFIX).split("-", 1)[0]
     return arch if arch in NEURAL else None
 
 
@@ -177,7 +182,12 @@ def build_model(name: str, cfg: BenchConfig) -> Coder:
     if cfg.max_minutes:
         overrides["optim__max_minutes"] = cfg.max_minutes
     config = load_config(path if path.exists() else None, model=arch, **overrides)
-    return build_coder(arch, config)
+    coder = build_coder(arch, config)
+    if name.startswith(MENTION_PREFIX):
+        from medcoder.training.mention_coder import MentionNeuralCoder
+
+        return MentionNeuralCoder(coder, map_depth=cfg.map_depth)
+    return coder
 
 
 def _peak_rss_mb() -> float:

@@ -112,11 +112,14 @@ class PLMICD(nn.Module):
         if self.freeze_encoder:
             states = self._frozen_states(flat_ids, flat_mask, used, states)
         elif used.any():
+            # encode only up to the last real token of any chunk: short chunks (sentences, a
+            # note's last chunk) need not pay for padding columns
+            width = int(flat_mask.any(0).nonzero().max()) + 1
             h = self.encoder(
-                input_ids=flat_ids[used], attention_mask=flat_mask[used].long()
+                input_ids=flat_ids[used, :width], attention_mask=flat_mask[used, :width].long()
             ).last_hidden_state
             states = states.to(h.dtype)
-            states[used] = h
+            states[used, :width] = h
         h = states.reshape(b, c * s, -1)
         doc_mask = flat_mask.reshape(b, c * s)
         ph, pmask = pool_tokens(h, doc_mask, self.pool)

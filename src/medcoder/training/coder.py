@@ -134,6 +134,7 @@ class NeuralCoder:
             c.optim.batch_size,
             c.seed,
             c.trainer.num_workers,
+            c.optim.length_buckets,
         )
         gpu = c.trainer.accelerator == "gpu" or (
             c.trainer.accelerator == "auto" and torch.cuda.is_available()

@@ -61,6 +61,11 @@ class OptimParams(_Strict):
     patience: int = Field(4, ge=1, description="epochs without dev improvement before stopping")
     grad_clip: float = Field(1.0, gt=0)
     max_minutes: float | None = Field(30.0, gt=0, description="wall-clock cap on fitting (None: no cap)")
+    length_buckets: bool = Field(
+        False,
+        description="batch training examples of similar token length together (less padding; "
+        "pays off when lengths vary a lot, e.g. sentence examples)",
+    )
 
 
 class TrainerParams(_Strict):

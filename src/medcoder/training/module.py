@@ -15,7 +15,7 @@ import lightning as L
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from medcoder.training.text import ChunkedText, Encoded, WordPieceText
 
@@ -51,6 +51,43 @@ class _Rows(Dataset):
         return i
 
 
+class LengthBucketSampler(Sampler[list[int]]):
+    """Batches of examples of similar length, in a fresh random order every epoch.
+
+    Each epoch shuffles the examples, cuts them into pools of ``pool_batches`` batches, sorts each
+    pool by length and cuts it into batches, then shuffles the batches. Every example appears once
+    per epoch; the order depends only on ``seed`` and the epoch number.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, pool_batches: int = 50) -> None:
+        if batch_size < 1 or pool_batches < 1:
+            raise ValueError(f"batch_size and pool_batches must be >= 1, got {batch_size}, {pool_batches}")
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.batch_size, self.seed, self.pool_batches = batch_size, seed, pool_batches
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        pool = self.batch_size * self.pool_batches
+        n = len(self.lengths)
+        full, rest = divmod(n, pool)
+        return full * self.pool_batches + -(-rest // self.batch_size)
+
+    def __iter__(self):
+        rng = np.random.default_rng((self.seed, self.epoch))
+        self.epoch += 1
+        order = rng.permutation(len(self.lengths))
+        pool = self.batch_size * self.pool_batches
+        batches: list[list[int]] = []
+        for start in range(0, len(order), pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [
+                chunk[i : i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)
+            ]
+        for b in rng.permutation(len(batches)):
+            yield batches[b]
+
+
 class CodingDataModule(L.LightningDataModule):
     """Tokenised train/dev documents with multi-hot gold ``[n_docs, n_labels]``."""
 
@@ -64,10 +101,14 @@ class CodingDataModule(L.LightningDataModule):
         batch_size: int,
         seed: int,
         num_workers: int = 0,
+        length_buckets: bool = False,
     ) -> None:
         super().__init__()
         self.text, self.batch_size, self.seed, self.num_workers = text, batch_size, seed, num_workers
         self.train_rows, self.dev_rows = _Rows(train, train_gold), _Rows(dev, dev_gold)
+        self.buckets = (
+            LengthBucketSampler([len(e.ids) for e in train], batch_size, seed) if length_buckets else None
+        )
 
     def _collate(self, rows: _Rows):
         def collate(idx: list[int]) -> tuple[Tensor, Tensor, Tensor]:
@@ -77,6 +118,13 @@ class CodingDataModule(L.LightningDataModule):
         return collate
 
     def train_dataloader(self) -> DataLoader:
+        if self.buckets is not None:
+            return DataLoader(
+                self.train_rows,
+                batch_sampler=self.buckets,
+                collate_fn=self._collate(self.train_rows),
+                num_workers=self.num_workers,
+            )
         g = torch.Generator().manual_seed(self.seed)
         return DataLoader(
             self.train_rows,

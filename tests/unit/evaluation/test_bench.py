@@ -35,6 +35,21 @@ def test_neural_variants_need_their_own_config(tmp_path: Path) -> None:
     assert coder.config.optim.max_minutes == 3 and coder.config.labels.systems == ["ICD-10-CM"]
 
 
+def test_mention_prefix_trains_the_same_architecture_on_sentences(tmp_path: Path) -> None:
+    from medcoder.evaluation.bench import build_model, neural_arch
+    from medcoder.training.mention_coder import MentionNeuralCoder
+
+    names = ("mention_plm_icd", "mention_laat-wide", "mention_lr", "mention_knn")
+    assert [neural_arch(n) for n in names] == ["plm_icd", "laat", None, None]
+    (tmp_path / "codiesp_mention_laat-wide.yaml").write_text("model: laat\nlaat: {hidden: 32}\n")
+    cfg = BenchConfig(models=("mention_laat", "mention_laat-wide"), config_dir=tmp_path)
+    coder = build_model("mention_laat-wide", cfg)
+    assert isinstance(coder, MentionNeuralCoder) and coder.name == "mention_laat"
+    assert coder.coder.config.laat.hidden == 32 and coder.coder.config.labels.systems == ["ICD-10-CM"]
+    with pytest.raises(ValueError, match="mention_plm_icd-X"):
+        BenchConfig(models=("mention_bert",), config_dir=tmp_path)
+
+
 @pytest.mark.slow
 def test_bench_on_a_slice(tmp_path: Path) -> None:
     root = require_shared("codiesp")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import cited_document as cited
 from medcoder.data.records import CodeLabel, CodeSystem, Document, Span
 from medcoder.models.base import Label
 from medcoder.models.mentions import (
@@ -15,17 +16,6 @@ from medcoder.models.mentions import (
 )
 
 CM = CodeSystem.ICD10CM
-
-
-def cited(doc_id: str, lines: list[str], codes: dict[str, list[int]]) -> Document:
-    """A document of ``lines``; ``codes`` maps each code to the line numbers cited for it."""
-    text = "\n".join(lines)
-    starts = np.cumsum([0] + [len(x) + 1 for x in lines])
-    labels = tuple(
-        CodeLabel(CM, c, tuple(Span(int(starts[i]), int(starts[i]) + len(lines[i])) for i in rows))
-        for c, rows in codes.items()
-    )
-    return Document(id=doc_id, text=text, labels=labels)
 
 
 def test_aggregate_by_hand() -> None:

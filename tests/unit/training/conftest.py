@@ -52,6 +52,32 @@ def make_docs(n: int, seed: int, codes: dict[str, list[str]] = CODES) -> list[Do
     return docs
 
 
+def make_cited_docs(n: int, seed: int) -> list[Document]:
+    """Notes of filler lines and one 'assessment' line per code, each code citing its line."""
+    from conftest import cited_document  # tests/conftest.py
+
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        lines, codes = [rng.choice(FILLER)], {}
+        for c in rng.sample(sorted(CODES), rng.randint(1, 2)):
+            codes[c] = [len(lines)]
+            lines.append(f"assessment: {rng.choice(CODES[c])}")
+        lines.append(rng.choice(FILLER))
+        docs.append(cited_document(f"n{seed}-{i}", lines, codes))
+    return docs
+
+
+@pytest.fixture(scope="session")
+def cited_train() -> list[Document]:
+    return make_cited_docs(48, seed=1)
+
+
+@pytest.fixture(scope="session")
+def cited_dev() -> list[Document]:
+    return make_cited_docs(16, seed=2)
+
+
 @pytest.fixture(scope="session")
 def tiny_train() -> list[Document]:
     return make_docs(48, seed=1)

@@ -66,3 +66,28 @@ def test_frozen_encoder_is_unchanged_and_cached(tiny_train, tiny_dev, tiny_descr
     assert len(coder.net._cache) == n_cached  # dev chunks were already cached during validation
     original = load_encoder(folder).state_dict()
     assert all(torch.equal(original[k], v) for k, v in coder.net.encoder.state_dict().items())
+
+
+def test_padding_columns_are_not_encoded_and_do_not_change_scores() -> None:
+    import torch
+
+    from medcoder.models.plm_icd import PLMICD, load_encoder
+
+    torch.manual_seed(0)
+    encoder = load_encoder(config=tiny_bert_config(vocab_size=50, max_positions=40)).eval()
+    seen: list[int] = []
+    encoder.register_forward_pre_hook(
+        lambda _m, _a, kw: seen.append(kw["input_ids"].shape[1]), with_kwargs=True
+    )
+    net = PLMICD(encoder, n_labels=3, proj=8, dropout=0.0).eval()
+    net.set_label_descriptions(torch.randint(1, 50, (3, 4)), torch.ones(3, 4, dtype=torch.bool))
+    # two documents of one chunk: 5 and 3 real tokens, padded to a chunk of 16
+    wide = torch.zeros((2, 1, 16), dtype=torch.long)
+    wide[0, 0, :5], wide[1, 0, :3] = torch.tensor([2, 7, 8, 9, 3]), torch.tensor([2, 11, 3])
+    mask = wide > 0
+    seen.clear()
+    with torch.no_grad():
+        logits_wide, _ = net(wide, mask)
+        logits_narrow, _ = net(wide[:, :, :5], mask[:, :, :5])
+    assert seen == [5, 5]  # the 11 padding columns never reach the encoder
+    torch.testing.assert_close(logits_wide, logits_narrow)
