@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import cited_document as cited
-from medcoder.data.records import CodeLabel, CodeSystem, Document, Span
+from medcoder.data.records import CodeLabel, CodeSystem, Document
 from medcoder.models.base import Label
 from medcoder.models.mentions import (
     MentionKnnCoder,
