@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,18 @@ class NeuralCoder:
         return texts
 
     # Coder protocol -------------------------------------------------------------------------
-    def fit(self, train: Sequence[Document], dev: Sequence[Document], callbacks: Sequence[Any] = ()) -> None:
-        """Train on ``train``; ``dev`` drives early stopping and the choice of the best epoch."""
+    def fit(
+        self,
+        train: Sequence[Document],
+        dev: Sequence[Document],
+        callbacks: Sequence[Any] = (),
+        dev_split: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        """Train on ``train``; ``dev`` drives early stopping and the choice of the best epoch.
+
+        ``dev_split``: score each dev document by its best piece (e.g. sentence) instead of as a
+        whole, for models trained on pieces.
+        """
         import lightning as L
         from lightning.pytorch.callbacks import EarlyStopping
 
@@ -125,12 +135,18 @@ class NeuralCoder:
             for e in train_enc:
                 df[torch.tensor(sorted(set(e.ids)))] += 1
             self.net.set_token_idf(df, len(train_enc))
+        dev_gold = self.label_space.encode(dev)
+        dev_texts, dev_groups = [d.text for d in dev], None
+        if dev_split is not None:
+            from medcoder.models.mentions import doc_sentences
+
+            dev_texts, dev_groups = doc_sentences(dev, dev_split)
         data = CodingDataModule(
             self.text,
             train_enc,
             self.label_space.encode(train),
-            self.text.encode([d.text for d in dev]),
-            self.label_space.encode(dev),
+            self.text.encode(dev_texts),
+            dev_gold if dev_groups is None else np.zeros((len(dev_texts), dev_gold.shape[1]), dev_gold.dtype),
             c.optim.batch_size,
             c.seed,
             c.trainer.num_workers,
@@ -163,7 +179,12 @@ class NeuralCoder:
             deterministic=False,
         )
         module = CoderModule(
-            self.net, c.optim.lr, c.optim.weight_decay, c.plm.encoder_lr if c.model == "plm_icd" else None
+            self.net,
+            c.optim.lr,
+            c.optim.weight_decay,
+            c.plm.encoder_lr if c.model == "plm_icd" else None,
+            dev_groups,
+            None if dev_groups is None else dev_gold,
         )
         trainer.fit(module, datamodule=data)
         self.net = module.net.cpu().eval()

@@ -6,8 +6,9 @@ training sentence (as ``cited_sentences`` cuts them) becomes a short training ex
 with the codes whose spans overlap it, so the label attention is taught on the justifying text
 itself, and the ~4,000 uncited sentences are negatives for every code.
 
-Early stopping and the best epoch are still chosen on whole dev notes (their spans are never
-read). After training, dev MAP decides how a note is scored:
+Early stopping and the best epoch are chosen on dev notes (their spans are never read), each
+scored by its best sentence as the model was trained on sentences. After training, dev MAP
+decides how a note is scored:
 
 - ``document``: the note as one input (label attention over all its chunks), or
 - ``max`` / ``noisy_or``: each sentence scored on its own, aggregated as in ``MentionLRCoder``.
@@ -93,7 +94,7 @@ class MentionNeuralCoder:
         examples = sentence_documents(train, systems)
         if not any(d.labels for d in examples):
             raise ValueError(f"MentionNeuralCoder.fit: {NO_SPANS}")
-        self.coder.fit(examples, dev, callbacks)
+        self.coder.fit(examples, dev, callbacks, dev_split=line_sentences)
         self.fit_stats = dict(self.coder.fit_stats)
         self.fit_stats.update(
             {"sentences": float(len(examples)), "cited": float(sum(bool(d.labels) for d in examples))}

@@ -148,10 +148,22 @@ class CoderModule(L.LightningModule):
     """Binary cross-entropy over all labels; logs ``train_loss``, ``dev_loss`` and ``dev_map``."""
 
     def __init__(
-        self, net: nn.Module, lr: float, weight_decay: float = 0.0, encoder_lr: float | None = None
+        self,
+        net: nn.Module,
+        lr: float,
+        weight_decay: float = 0.0,
+        encoder_lr: float | None = None,
+        dev_groups: np.ndarray | None = None,
+        dev_group_gold: np.ndarray | None = None,
     ) -> None:
+        """``dev_groups``: when the dev rows are pieces of documents (sentences), the document of
+        each row; ``dev_map`` then scores each document by its best row against ``dev_group_gold``
+        ``[n_documents, n_labels]``."""
         super().__init__()
         self.net, self.lr, self.weight_decay, self.encoder_lr = net, lr, weight_decay, encoder_lr
+        if (dev_groups is None) != (dev_group_gold is None):
+            raise ValueError("dev_groups and dev_group_gold go together")
+        self.dev_groups, self.dev_group_gold = dev_groups, dev_group_gold
         self._dev_scores: list[np.ndarray] = []
         self._dev_gold: list[np.ndarray] = []
 
@@ -176,7 +188,14 @@ class CoderModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         if self._dev_scores:
-            value = doc_average_precision(np.concatenate(self._dev_scores), np.concatenate(self._dev_gold))
+            scores, gold = np.concatenate(self._dev_scores), np.concatenate(self._dev_gold)
+            if self.dev_groups is not None and self.dev_group_gold is not None:
+                if len(scores) == len(self.dev_groups):  # fast_dev_run scores only one batch
+                    from medcoder.models.mentions import aggregate_rows
+
+                    gold = self.dev_group_gold
+                    scores = aggregate_rows(scores, self.dev_groups, len(gold), "max")
+            value = doc_average_precision(scores, gold)
             self.log("dev_map", value, prog_bar=True)
             log.info("epoch %d: dev_map %.4f", self.current_epoch, value)
         self._dev_scores.clear()

@@ -9,8 +9,9 @@ import pytest
 
 from conftest import cited_document as cited
 from medcoder.data.records import CodeLabel, CodeSystem, Document
+from medcoder.models.mentions import aggregate_rows, doc_sentences, line_sentences
 from medcoder.training.mention_coder import SCORING, MentionNeuralCoder, sentence_documents
-from medcoder.training.module import LengthBucketSampler
+from medcoder.training.module import LengthBucketSampler, doc_average_precision
 
 CM = CodeSystem.ICD10CM
 
@@ -66,9 +67,23 @@ def test_mention_laat_learns_from_sentences_and_scores_notes(
     assert coder.fit_stats["sentences"] == sum(len(d.text.split("\n")) for d in train)
     assert coder.fit_stats["cited"] == sum(len(d.labels) for d in train)
     assert {f"dev_map_{s}" for s in SCORING} <= set(coder.fit_stats)
+    # the epoch kept is the best by dev notes scored by their best sentence: recompute that by hand
+    texts, rows = doc_sentences(dev, line_sentences)
+    by_doc = aggregate_rows(coder.coder.predict_scores(texts), rows, len(dev), "max")
+    kept = doc_average_precision(by_doc, coder.label_space.encode(dev))
+    assert kept == pytest.approx(coder.fit_stats["dev_map_label_space"], abs=1e-4)
     scores = coder.predict_scores(dev)
     assert scores.shape == (16, len(coder.label_space)) and np.isfinite(scores).all()
     # the gold code outranks the others in most dev notes
     top = [coder.label_space.labels[int(np.argmax(s))].code for s in scores]
     hits = sum(t in {lab.code for lab in d.labels} for t, d in zip(top, dev, strict=True))
     assert hits >= 12
+
+
+def test_dev_groups_need_their_document_gold() -> None:
+    import torch
+
+    from medcoder.training.module import CoderModule
+
+    with pytest.raises(ValueError, match="go together"):
+        CoderModule(torch.nn.Linear(2, 2), lr=0.1, dev_groups=np.array([0, 0, 1]))
