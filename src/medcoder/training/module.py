@@ -189,12 +189,13 @@ class CoderModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if self._dev_scores:
             scores, gold = np.concatenate(self._dev_scores), np.concatenate(self._dev_gold)
-            if self.dev_groups is not None and self.dev_group_gold is not None:
-                if len(scores) == len(self.dev_groups):  # fast_dev_run scores only one batch
-                    from medcoder.models.mentions import aggregate_rows
+            # grouped rows: each document by its best row (fast_dev_run scores only one batch)
+            grouped = self.dev_groups is not None and len(scores) == len(self.dev_groups)
+            if grouped and self.dev_group_gold is not None:
+                from medcoder.models.mentions import aggregate_rows
 
-                    gold = self.dev_group_gold
-                    scores = aggregate_rows(scores, self.dev_groups, len(gold), "max")
+                gold = self.dev_group_gold
+                scores = aggregate_rows(scores, self.dev_groups, len(gold), "max")
             value = doc_average_precision(scores, gold)
             self.log("dev_map", value, prog_bar=True)
             log.info("epoch %d: dev_map %.4f", self.current_epoch, value)
