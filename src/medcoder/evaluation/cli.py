@@ -22,6 +22,7 @@ def codiesp(
         "--models",
         help="Comma-separated: most_frequent, tfidf_lr, knn, mention_knn, mention_knn_emb, mention_lr, dict, "
         "tfidf_lr+dict, laat, plm_icd (or a variant such as plm_icd-ft with configs/model/codiesp_<name>.yaml), "
+        "mention_laat, mention_plm_icd (the same nets trained on the cited sentences), "
         "ensemble (fuses the others of the run, weights chosen on dev).",
     ),
     runs_dir: Path | None = typer.Option(
