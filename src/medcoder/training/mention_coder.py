@@ -48,17 +48,16 @@ def sentence_documents(
     The span offsets are dropped (the whole sentence is the evidence); ids are ``<doc id>#<n>``.
     """
     out: list[Document] = []
-    texts, cited = cited_sentences(docs, systems)
-    owners = [d.id for d in docs for _ in line_sentences(d.text)]
-    if len(owners) != len(texts):  # both cut by sentence_ranges; a mismatch is a bug, not data
-        raise RuntimeError("sentence split disagrees between cited_sentences and line_sentences")
-    for n, (text, labels, owner) in enumerate(zip(texts, cited, owners, strict=True)):
-        if not text.strip():
-            continue
-        codes = tuple(
-            CodeLabel(lab.system, lab.code) for lab in sorted(labels, key=lambda x: (x.system.value, x.code))
-        )
-        out.append(Document(id=f"{owner}#{n}", text=text, labels=codes))
+    for doc in docs:
+        texts, cited = cited_sentences([doc], systems)
+        for n, (text, labels) in enumerate(zip(texts, cited, strict=True)):
+            if not text.strip():
+                continue
+            codes = tuple(
+                CodeLabel(lab.system, lab.code)
+                for lab in sorted(labels, key=lambda x: (x.system.value, x.code))
+            )
+            out.append(Document(id=f"{doc.id}#{n}", text=text, labels=codes))
     return out
 
 

@@ -182,7 +182,8 @@ class CoderModule(L.LightningModule):
 
     def validation_step(self, batch, batch_idx: int) -> None:
         loss, logits = self._loss(batch)
-        self.log("dev_loss", loss, batch_size=batch[0].shape[0])
+        if self.dev_groups is None:  # grouped rows carry no gold of their own: their loss means nothing
+            self.log("dev_loss", loss, batch_size=batch[0].shape[0])
         self._dev_scores.append(torch.sigmoid(logits).cpu().numpy())
         self._dev_gold.append(batch[2].cpu().numpy())
 
