@@ -25,10 +25,12 @@
 import os
 from pathlib import Path
 
+from medcoder.models.config import TINY_CONFIG
+
 DATA_DIR = Path(os.environ.get("MEDCODER_NB_DATA", "data/synthetic"))
 MLFLOW_DIR = Path(os.environ.get("MEDCODER_NB_MLFLOW", "training/mlflow"))
 OUT_DIR = Path(os.environ.get("MEDCODER_NB_OUT", "training/out/notebook_runs"))
-CONFIG = Path(os.environ.get("MEDCODER_NB_CONFIG", "configs/model/laat_tiny.yaml"))
+CONFIG = Path(os.environ.get("MEDCODER_NB_CONFIG", str(TINY_CONFIG)))
 EXPERIMENT = os.environ.get("MEDCODER_NB_EXPERIMENT", "medcoder-notebook")
 TRAIN = os.environ.get("MEDCODER_NB_TRAIN", "1") == "1"
 MAX_EPOCHS = int(os.environ.get("MEDCODER_NB_MAX_EPOCHS", "10"))
@@ -47,7 +49,7 @@ import mlflow
 import pandas as pd
 
 from medcoder.data.io import read_documents
-from medcoder.training.config import TrackingParams, load_config
+from medcoder.models.config import TrackingParams, load_config
 from medcoder.training.pipeline import train_model
 from medcoder.training.tracking import tracking_uri
 

@@ -47,17 +47,17 @@ import pandas as pd
 
 from medcoder.data.io import read_documents
 from medcoder.evaluation.buckets import Bucket, train_label_counts
-from medcoder.evaluation.metrics import precision_recall_f1
 from medcoder.evaluation.model_eval import evaluate_model_dir
+from medcoder.metrics.multilabel import precision_recall_f1
 from medcoder.models.base import Label
+from medcoder.models.bundle import ModelBundle
 from medcoder.terminology.icd10cm import get_icd10cm
-from medcoder.training.model_dir import load_model_dir
 
 train_docs = read_documents(DATA_DIR / "train.jsonl")
 eval_docs = read_documents(DATA_DIR / f"{EVAL_SPLIT}.jsonl")
-model = load_model_dir(MODEL_DIR)
+model = ModelBundle.load(MODEL_DIR)
 space = model.label_space
-systems = set(model.coder.config.labels.systems)
+systems = set(model.scorer.config.labels.systems)
 print(
     f"{len(eval_docs)} {EVAL_SPLIT} documents, {len(space)} labels, model {model.versions.get('model_name')}"
 )
@@ -142,7 +142,7 @@ plt.show()
 
 # %% [markdown]
 # Cross-check: over the label space, the counts above give the same micro precision and recall as
-# `medcoder.evaluation.metrics` on the gold matrix.
+# `medcoder.metrics.multilabel` on the gold matrix.
 
 # %%
 y_true = space.encode(eval_docs)

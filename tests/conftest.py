@@ -61,3 +61,19 @@ def tiny_bert_config(vocab_size: int = 50, max_positions: int = 32) -> dict[str,
 @pytest.fixture
 def codiesp_dir() -> Path:
     return require_shared("codiesp")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny trained model directory per test session (coding and serving tests)."""
+    from medcoder.training.testing import tiny_model_dir
+
+    return tiny_model_dir(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def pipeline(tiny_model: Path):
+    """The coding pipeline over ``tiny_model``."""
+    from medcoder.coding.pipeline import CodingPipeline
+
+    return CodingPipeline.from_model_dir(tiny_model)

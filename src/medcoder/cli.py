@@ -18,11 +18,12 @@ AREAS = (
     "medcoder.data.cli",
     "medcoder.ingest.cli",
     "medcoder.training.cli",
+    "medcoder.coding.cli",
     "medcoder.evaluation.cli",
     "medcoder.evaluation.model_eval",
     "medcoder.rules.cli",
     "medcoder.audit.cli",
-    "medcoder.routing.cli",
+    "medcoder.evaluation.routing_cli",
     "medcoder.serving.cli",
     "medcoder.demo",
 )

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_package_then_bentoml_build(tmp_path_factory) -> None:
-    from medcoder.serving.testing import tiny_model_dir
+    from medcoder.training.testing import tiny_model_dir
 
     model = tiny_model_dir(tmp_path_factory.getbasetemp())
     work = tmp_path_factory.mktemp("bento_build")

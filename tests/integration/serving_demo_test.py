@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 def test_serve_and_code_prints_a_readable_result(tmp_path_factory) -> None:
     from medcoder.serving.demo import serve_and_code
-    from medcoder.serving.testing import tiny_model_dir
+    from medcoder.training.testing import tiny_model_dir
 
     model = tiny_model_dir(tmp_path_factory.getbasetemp())
     console = Console(record=True, width=160)

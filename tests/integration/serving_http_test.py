@@ -38,7 +38,7 @@ def server(tmp_path_factory):
     from medcoder.audit.api_keys import ApiKeyStore
     from medcoder.audit.store import AuditStore
     from medcoder.serving.server import server_env, start_server
-    from medcoder.serving.testing import tiny_model_dir
+    from medcoder.training.testing import tiny_model_dir
 
     model = tiny_model_dir(tmp_path_factory.getbasetemp())
     work = tmp_path_factory.mktemp("serving_http")

@@ -1,7 +1,7 @@
 """Execute the notebooks in notebooks/ on a tiny synthetic corpus and a tiny trained model.
 
 One module-scoped workspace in a temp dir stands in for the DVC outputs: ``data/synthetic``
-splits, a model directory trained with ``configs/model/laat_tiny.yaml`` and an MLflow SQLite
+splits, a model directory trained with the packaged tiny config (``medcoder.models.config.TINY_CONFIG``) and an MLflow SQLite
 store. Each notebook is pointed at it through its ``MEDCODER_NB_*`` parameters.
 """
 
@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from medcoder.models.config import TINY_CONFIG
+
 sys.path.insert(0, str(Path(__file__).parent))
 from nbrun import execute_notebook, probe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-TINY = REPO / "configs" / "model" / "laat_tiny.yaml"
+TINY = TINY_CONFIG
 FRACTIONS = {"train": 0.7, "dev": 0.1, "cal": 0.1, "test": 0.1}
 EXPERIMENT = "nb-test"
 
@@ -40,7 +42,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     from medcoder.data.io import write_jsonl
     from medcoder.data.splits import split_documents
     from medcoder.data.synth import generate_corpus
-    from medcoder.training.config import load_config
+    from medcoder.models.config import load_config
     from medcoder.training.pipeline import train_model
 
     root = tmp_path_factory.mktemp("nb")

@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from medcoder.serving.config import PipelineConfig
+from medcoder.coding.config import PipelineConfig
+from medcoder.coding.context import normalise_text
 from medcoder.serving.errors import ServingError, fhir_pointer
-from medcoder.serving.intake import normalise_text, to_document
+from medcoder.serving.intake import to_document
 from medcoder.serving.schemas import CodeRequest
 
 CFG = PipelineConfig(max_note_chars=50)

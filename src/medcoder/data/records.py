@@ -10,14 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-class CodeSystem(StrEnum):
-    """Code systems medcoder suggests and validates."""
-
-    ICD10CM = "ICD-10-CM"
-    ICD10PCS = "ICD-10-PCS"
-    CPT = "CPT"
-    HCPCS = "HCPCS"
+from medcoder.terminology.systems import (
+    CodeSystem,  # records name their code system; importable from here too
+)
 
 
 class Setting(StrEnum):

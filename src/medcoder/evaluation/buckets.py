@@ -15,7 +15,7 @@ from enum import StrEnum
 import numpy as np
 
 from medcoder.data.records import Document
-from medcoder.evaluation.metrics import classification_report
+from medcoder.metrics.multilabel import classification_report
 from medcoder.models.base import Label, LabelSpace
 
 

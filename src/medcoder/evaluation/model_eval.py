@@ -36,11 +36,10 @@ def evaluate_model_dir(
     """
     from medcoder.evaluation.buckets import train_label_counts
     from medcoder.evaluation.scoring import split_figures
-    from medcoder.evaluation.thresholds import DecisionThresholds
-    from medcoder.training.model_dir import load_model_dir
+    from medcoder.models.bundle import ModelBundle
 
-    model = load_model_dir(model_dir)
-    thresholds = DecisionThresholds.from_dict(model.thresholds)
+    model = ModelBundle.load(model_dir)
+    thresholds = model.thresholds
     start = time.perf_counter()
     scores = model.predict_scores(list(test))
     seconds = time.perf_counter() - start

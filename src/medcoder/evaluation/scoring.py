@@ -7,20 +7,17 @@ exactly once, after the choices are fixed, to produce the reported numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from medcoder.data.records import Document
-from medcoder.evaluation.alignment import align_scores, evaluation_space
 from medcoder.evaluation.buckets import Bucket, bucket_masks, bucketed_report, train_label_counts
-from medcoder.evaluation.codiesp_map import codiesp_map, ranked_codes
-from medcoder.evaluation.metrics import classification_report
-from medcoder.evaluation.thresholds import DecisionThresholds, tune_thresholds
+from medcoder.evaluation.runs import BenchConfig, ModelRun
+from medcoder.metrics.codiesp_map import codiesp_map, ranked_codes
+from medcoder.metrics.multilabel import classification_report
+from medcoder.metrics.thresholds import DecisionThresholds, tune_thresholds
+from medcoder.models.alignment import align_scores, evaluation_space
 from medcoder.models.base import LabelSpace
-
-if TYPE_CHECKING:
-    from medcoder.evaluation.bench import BenchConfig, ModelRun
 
 
 def split_figures(

@@ -28,7 +28,7 @@ def flat_positions(n_tokens: int, chunk_size: int | None = None) -> np.ndarray:
 
     ``chunk_size`` None: flat sequences (LAAT), position ``i`` is token ``i``. Otherwise chunks of
     ``chunk_size`` positions, each ``[CLS] tokens [SEP]`` (``chunk_size - 2`` tokens per chunk), as
-    built by ``medcoder.training.text.ChunkedText.batch``.
+    built by ``medcoder.models.text.ChunkedText.batch``.
     """
     if chunk_size is None:
         return np.arange(n_tokens)

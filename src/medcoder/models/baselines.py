@@ -25,7 +25,7 @@ def dev_map(docs: Sequence[Document], scores: np.ndarray, space: LabelSpace, dep
 
     Gold codes are those of the systems present in ``space``; used to pick settings on dev.
     """
-    from medcoder.evaluation.codiesp_map import codiesp_map, ranked_codes
+    from medcoder.metrics.codiesp_map import codiesp_map, ranked_codes
 
     systems = {lab.system for lab in space.labels}
     gold = {d.id: [cl.code for cl in d.labels if cl.system in systems] for d in docs}

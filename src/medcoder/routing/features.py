@@ -53,6 +53,24 @@ class ChartBatch:
     code_y: np.ndarray | None
 
 
+RULE_FEATURE_EXCLUDED = ("EM.", "CDI.", "HCC.")
+"""Rule families that are not routing features: E/M levelling, CDI drafts and HCC summaries describe
+the visit or the documentation, not whether the suggested codes are claim-ready."""
+
+
+def rule_feature_counts(findings: Sequence[object]) -> tuple[int, int, int]:
+    """(errors, warnings, infos) over ``findings`` (``rule_id`` + ``severity`` as enum or str).
+
+    The one definition of the router's rule features: router fitting and serving both call it.
+    """
+    sev = [
+        str(getattr(f.severity, "value", f.severity))
+        for f in findings
+        if not f.rule_id.startswith(RULE_FEATURE_EXCLUDED)
+    ]
+    return sev.count("error"), sev.count("warning"), sev.count("info")
+
+
 def _binary_entropy(p: np.ndarray) -> np.ndarray:
     q = np.clip(p, 1e-6, 1 - 1e-6)
     return -(q * np.log(q) + (1 - q) * np.log(1 - q))

@@ -1,34 +1,38 @@
-"""``calibrate_model``: calibrators, router and the certified auto threshold, saved into a model directory.
+"""Router fitting and certification on scored documents (pure: the model comes in as an argument).
 
-The calibration documents are split deterministically (SHA-256 of the document id) into two halves:
+``medcoder.training.calibrate.calibrate_model`` drives these steps on a model directory. The
+calibration documents are split deterministically (SHA-256 of the document id) into two halves:
 
 - the *fit* half trains the per-code calibrators and the router (and the router's own temperature,
   by cross-fitting inside that half);
 - the *certify* half is used only to choose the auto threshold with the finite-sample guarantee
   (``medcoder.routing.guarantee``), so the guarantee sees data nothing was fitted on.
 
-Files written into the model directory: ``calibrators.json``, ``router.safetensors``,
-``router.json`` and ``routing.json`` (policy with the certified threshold and the evidence for it).
+The files these parts are saved in belong to ``medcoder.models.bundle`` (``save_routing``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from medcoder.data.records import Document
-from medcoder.routing.calibration import Calibrators, calibration_summary, fit_calibrators
-from medcoder.routing.features import ChartBatch, build_batch, counts_vector, gold_outside
+from medcoder.routing.calibration import Calibrators
+from medcoder.routing.features import (
+    ChartBatch,
+    build_batch,
+    gold_outside,
+    rule_feature_counts,
+)
 from medcoder.routing.guarantee import ThresholdChoice, choose_threshold
 from medcoder.routing.policy import ChartInput, CodeCandidate, RoutingPolicy, chart_scores
-from medcoder.routing.router import Router, RouterConfig
+from medcoder.routing.router import Router
+from medcoder.rules import RuleSet, encounter_from_document, validate
 
 log = logging.getLogger(__name__)
 
@@ -54,34 +58,22 @@ def dev_half(docs: Sequence[Document], half: str) -> list[Document]:
     return [d for d in docs if hashlib.sha256(f"dev-half:{d.id}".encode()).digest()[0] % 2 == want]
 
 
-def rule_counts(doc: Document, codes: Sequence[str]) -> tuple[int, int, int]:
-    """(errors, warnings, infos) from ``medcoder.rules`` for the suggested codes; zeros without a date."""
-    if doc.encounter_date is None or not codes:
-        return 0, 0, 0
-    from medcoder.data.records import CodeSystem
-    from medcoder.rules.encounter import Encounter, EncounterCode, PatientInfo
-    from medcoder.rules.engine import RuleSet, validate
+def rule_counts(doc: Document, codes: Sequence[str], rules: RuleSet | None = None) -> tuple[int, int, int]:
+    """The router's rule features for the suggested ``codes`` (``"SYSTEM:code"`` keys, rank order).
 
-    enc_codes = []
-    for pos, key in enumerate(codes, start=1):
-        system, _, code = key.partition(":")
-        enc_codes.append(
-            EncounterCode(
-                system=CodeSystem(system), code=code, position=pos if system == "ICD-10-CM" else None
-            )
-        )
-    enc = Encounter(
-        id=doc.id,
-        date_of_service=doc.encounter_date,
-        payer=doc.payer,
-        setting=doc.setting,
-        patient=PatientInfo(age=doc.patient.age, sex=doc.patient.sex),
-        codes=tuple(enc_codes),
-        note_text=doc.text,
-    )
-    found = validate(enc, rules=RuleSet(em=False, cdi=False, hcc=False))
-    sev = [str(getattr(f.severity, "value", f.severity)) for f in found]
-    return sev.count("error"), sev.count("warning"), sev.count("info")
+    The encounter and the counts are built as in serving (``encounter_from_document``,
+    ``rule_feature_counts``) with the serving default rule set unless ``rules`` is given.
+    """
+    if not codes:
+        return 0, 0, 0
+    pairs = [tuple(key.split(":", 1)) for key in codes]
+    found = validate(encounter_from_document(doc, pairs), rules=rules or default_rules())
+    return rule_feature_counts(found)
+
+
+def default_rules() -> RuleSet:
+    """The rule set serving runs by default (built-in rules and the shipped example packs)."""
+    return RuleSet.default(example_packs=True)
 
 
 @dataclass(frozen=True)
@@ -181,85 +173,4 @@ def certify(charts: Sequence[ChartInput], scored: Scored, policy: RoutingPolicy)
         policy.delta,
         method=policy.method,
         min_accepted=policy.min_accepted,
-    )
-
-
-def calibrate_model(
-    model_dir: str | Path,
-    cal_docs: Sequence[Document],
-    policy: RoutingPolicy,
-    train_counts: dict[str, int] | None = None,
-    use_rules: bool = False,
-    router_config: RouterConfig | None = None,
-) -> dict[str, Any]:
-    """Fit calibrators + router on the fit half, certify the threshold on the other, save all in ``model_dir``."""
-    from medcoder.training.model_dir import load_model_dir
-
-    model_dir = Path(model_dir)
-    trained = load_model_dir(model_dir)
-    keys = trained.label_space.keys()
-    fit_docs, cert_docs = split_halves(cal_docs)
-    if len(fit_docs) < 10 or len(cert_docs) < 10:
-        raise ValueError(
-            f"calibration split too small: {len(fit_docs)} fit / {len(cert_docs)} certify documents"
-        )
-    raw_fit = trained.predict_scores(fit_docs)
-    gold_fit = trained.label_space.encode(fit_docs)
-    calibrators = fit_calibrators(
-        raw_fit,
-        gold_fit,
-        keys,
-        train_counts,
-        policy.calibration_method,
-        policy.min_positives,
-        policy.few_shot_max,
-    )
-    counts = counts_vector(keys, calibrators.train_counts)
-    fit_scored = score_split(trained, fit_docs, calibrators, counts, use_rules, policy.few_shot_max, raw_fit)
-    router = Router.fit(fit_scored.batch, router_config)
-    cert_scored = score_split(trained, cert_docs, calibrators, counts, use_rules, policy.few_shot_max)
-    choice = certify(chart_inputs(cert_scored, router, policy, keys, counts), cert_scored, policy)
-    final = policy.with_threshold(choice.threshold)
-    calibrators.save(model_dir / "calibrators.json")
-    router.save(model_dir)
-    summary = {
-        "policy": final.to_dict(),
-        "guarantee": choice.to_dict(),
-        "split": {
-            "fit_docs": len(fit_docs),
-            "certify_docs": len(cert_docs),
-            "rule": "sha256(doc id)[0] even -> fit",
-        },
-        "calibration_fit_half": {
-            "before": calibration_summary(raw_fit, gold_fit, policy.n_bins),
-            "after": calibration_summary(fit_scored.cal, gold_fit, policy.n_bins, candidate_from=raw_fit),
-        },
-        "temperature": calibrators.temperature,
-        "router_temperatures": {"chart": router.chart_temperature, "code": router.code_temperature},
-        "use_rules": use_rules,
-    }
-    (model_dir / "routing.json").write_text(
-        json.dumps(summary, indent=2, default=float) + "\n", encoding="utf-8"
-    )
-    log.info(
-        "certified auto threshold %.3f (lower bound %.4f on %d codes)",
-        choice.threshold,
-        choice.lower_bound,
-        choice.n_accepted,
-    )
-    return summary
-
-
-def load_routing(model_dir: str | Path) -> tuple[Calibrators, Router, RoutingPolicy]:
-    """Calibrators, router and certified policy saved by ``calibrate_model``."""
-    model_dir = Path(model_dir)
-    if not (model_dir / "routing.json").exists():
-        raise FileNotFoundError(
-            f"{model_dir} has no routing.json: run `medcoder calibrate --model {model_dir} ...` first"
-        )
-    data = json.loads((model_dir / "routing.json").read_text(encoding="utf-8"))
-    return (
-        Calibrators.load(model_dir / "calibrators.json"),
-        Router.load(model_dir),
-        RoutingPolicy.from_dict(data["policy"]),
     )

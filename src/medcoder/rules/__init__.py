@@ -5,7 +5,14 @@ conventions, NCCI edits, medical necessity and payer packs, E/M leveling, CMS-HC
 and CDI query drafts. Heavy data (the ICD-10-CM tabular list, HCC tables) load on first use.
 """
 
-from medcoder.rules.encounter import Encounter, EncounterCode, PatientInfo, PriorService, load_encounter
+from medcoder.rules.encounter import (
+    Encounter,
+    EncounterCode,
+    PatientInfo,
+    PriorService,
+    encounter_from_document,
+    load_encounter,
+)
 from medcoder.rules.engine import RuleSet, validate
 from medcoder.rules.findings import Finding, Severity
 
@@ -17,6 +24,7 @@ __all__ = [
     "PriorService",
     "RuleSet",
     "Severity",
+    "encounter_from_document",
     "load_encounter",
     "validate",
 ]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medcoder.data.records import CodeSystem, Setting, Sex
+from medcoder.data.records import CodeSystem, Document, Setting, Sex
 from medcoder.errors import InputFormatError
 
 PROCEDURE_SYSTEMS = frozenset({CodeSystem.CPT, CodeSystem.HCPCS})
@@ -96,6 +97,43 @@ class Encounter(BaseModel):
     def procedures(self) -> list[EncounterCode]:
         """CPT and HCPCS lines in file order."""
         return [c for c in self.codes if c.system in PROCEDURE_SYSTEMS]
+
+
+def encounter_from_document(
+    doc: Document,
+    codes: Sequence[tuple[CodeSystem | str, str]],
+    *,
+    em_code: str | None = None,
+    prior_hccs: Sequence[str] = (),
+) -> Encounter:
+    """The encounter the rules check for a coded note: ``codes`` in rank order.
+
+    The first ICD-10-CM code is first-listed; a billed ``em_code`` is added as a CPT line. A note
+    without a date of service is checked as of today (UTC) and one without a setting as an
+    outpatient visit. Serving and router fitting both build encounters here, so the rule features a
+    router learns from are the ones it sees in service.
+    """
+    lines: list[EncounterCode] = []
+    position = 1
+    for system, code in codes:
+        system = CodeSystem(system)
+        if system is CodeSystem.ICD10CM:
+            lines.append(EncounterCode(system=system, code=code, position=position))
+            position += 1
+        else:
+            lines.append(EncounterCode(system=system, code=code))
+    if em_code:
+        lines.append(EncounterCode(system=CodeSystem.CPT, code=em_code))
+    return Encounter(
+        id=doc.id,
+        date_of_service=doc.encounter_date or dt.datetime.now(dt.UTC).date(),
+        patient=PatientInfo(age=doc.patient.age, sex=doc.patient.sex),
+        payer=doc.payer,
+        setting=doc.setting if doc.setting is not Setting.UNKNOWN else Setting.OUTPATIENT,
+        codes=tuple(lines),
+        note_text=doc.text,
+        prior_hccs=tuple(prior_hccs),
+    )
 
 
 def load_encounter(path: str | Path) -> Encounter:

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType
 from medcoder.audit.store import AuditStore, AuditWriteError
+from medcoder.coding.context import EncounterContext
+from medcoder.coding.pipeline import CodingPipeline
 from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
 from medcoder.serving.batcher import MicroBatcher
 from medcoder.serving.config import ServingConfig, load_serving_config
 from medcoder.serving.errors import ServingError
-from medcoder.serving.intake import EncounterContext, to_document
-from medcoder.serving.pipeline import CodingPipeline
+from medcoder.serving.intake import to_document
 from medcoder.serving.schemas import BatchRequest, BatchResponse, CodeRequest, CodingResponse, Health
 from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse, feedback_event
 
@@ -138,13 +139,15 @@ class CodingService:
         items = [(j.document, j.context) for j in jobs]
         ids = [j.request_id for j in jobs]
         try:
-            results: list[CodingResponse | BaseException] = list(self.pipeline.code_many(items, ids))
+            results: list[CodingResponse | BaseException] = [
+                CodingResponse(**dict(r)) for r in self.pipeline.code_many(items, ids)
+            ]
         except Exception:  # noqa: BLE001 - isolate the chart that fails, code the others
             log.warning("batch of %d failed; coding one by one", len(jobs))
             results = []
             for item, rid in zip(items, ids, strict=True):
                 try:
-                    results.append(self.pipeline.code_many([item], [rid])[0])
+                    results.append(CodingResponse(**dict(self.pipeline.code_many([item], [rid])[0])))
                 except Exception as exc:  # noqa: BLE001
                     log.error("coding failed for request %s: %s", rid, type(exc).__name__)
                     results.append(ServingError(500, "internal error while coding this chart"))

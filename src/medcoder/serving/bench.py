@@ -130,10 +130,10 @@ async def run_level(
 
 def in_process(model_dir: Path, texts: Sequence[str], batch: int = 16) -> InProcessResult:
     """The same pipeline in this process: one note per call, then batches of ``batch``."""
+    from medcoder.coding.context import EncounterContext
+    from medcoder.coding.pipeline import CodingPipeline
     from medcoder.data.records import Document, Patient, Setting
     from medcoder.serving.config import load_serving_config
-    from medcoder.serving.intake import EncounterContext
-    from medcoder.serving.pipeline import CodingPipeline
 
     pipe = CodingPipeline.from_model_dir(model_dir, load_serving_config().pipeline)
     docs = [(Document(id=f"bench-{i}", text=t, setting=Setting.OUTPATIENT, patient=Patient(60)), EncounterContext())
@@ -156,10 +156,10 @@ def pipeline_breakdown(model_dir: Path, texts: Sequence[str], compare: Sequence[
                        compare_notes: int = 16) -> dict:  # fmt: skip
     """In-process cost per stage (one call per note) and, in the same run, other evidence methods
     against the default on the first ``compare_notes`` notes."""
+    from medcoder.coding.config import PipelineConfig
+    from medcoder.coding.context import EncounterContext
+    from medcoder.coding.pipeline import CodingPipeline
     from medcoder.data.records import Document, Patient, Setting
-    from medcoder.serving.config import PipelineConfig
-    from medcoder.serving.intake import EncounterContext
-    from medcoder.serving.pipeline import CodingPipeline
 
     pipe = CodingPipeline.from_model_dir(model_dir)
     items = [(Document(id=f"bench-{i}", text=t, setting=Setting.OUTPATIENT, patient=Patient(60)), EncounterContext())

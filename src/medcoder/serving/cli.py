@@ -18,7 +18,9 @@ def serve_cmd(
         None, help="BentoML model tag name:version (from `medcoder package`)"
     ),
     port: int = typer.Option(3000, help="port on 127.0.0.1"),
-    config: Path | None = typer.Option(None, help="serving YAML (default configs/serving.yaml)"),
+    config: Path | None = typer.Option(
+        None, help="serving YAML (default: the packaged medcoder/serving/serving.yaml)"
+    ),
     audit_db: str | None = typer.Option(None, help="audit store URL or SQLite path"),
 ) -> None:
     """Run `bentoml serve` of serving/service.py on 127.0.0.1 (Ctrl+C stops it)."""

@@ -1,4 +1,7 @@
-"""Serving settings: one pydantic model, read from ``configs/serving.yaml`` (or a path) at call time.
+"""Serving settings: one pydantic model, read from a YAML file at call time.
+
+The default file ships inside the package (``medcoder/serving/serving.yaml``), so an installed
+wheel runs without the repository; pass a path or set ``MEDCODER_SERVING_CONFIG`` to use another.
 
 Environment overrides (for ``bentoml serve`` workers, which get no command-line arguments):
 ``MEDCODER_MODEL_DIR``, ``MEDCODER_SERVING_CONFIG`` (the YAML file), ``MEDCODER_AUDIT_DB``.
@@ -7,41 +10,18 @@ Environment overrides (for ``bentoml serve`` workers, which get no command-line 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from medcoder.paths import REPO_ROOT
+from medcoder.coding.config import PipelineConfig
 
 CONFIG_ENV = "MEDCODER_SERVING_CONFIG"
 MODEL_DIR_ENV = "MEDCODER_MODEL_DIR"
-DEFAULT_CONFIG = REPO_ROOT / "configs" / "serving.yaml"
-
-
-class PipelineConfig(BaseModel):
-    """Knobs of :class:`medcoder.serving.pipeline.CodingPipeline`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_note_chars: int = Field(default=100_000, ge=1, description="Longer notes are refused (413).")
-    max_codes: int = Field(default=25, ge=1, description="At most this many suggestions per chart.")
-    evidence_method: Literal["attention", "attingrad", "integrated_gradients"] = "attention"
-    evidence_spans: int = Field(default=3, ge=1, le=10)
-    alternatives: int = Field(default=3, ge=0, le=10)
-    alternative_min_probability: float = Field(default=0.02, ge=0.0, le=1.0)
-    assertion_policy: Literal["suppress", "downweight", "off"] = "suppress"
-    downweight_factor: float = Field(default=0.5, gt=0.0, lt=1.0)
-    auto_min_probability: float = Field(
-        default=0.8, ge=0.0, le=1.0, description="Every suggestion must reach this for auto-finalize."
-    )
-    known_payers: tuple[str, ...] = ("MEDICARE", "MEDICAID", "COMMERCIAL", "SELF_PAY", "ACME")
-    example_packs: bool = True
-    batch_size: int = Field(default=16, ge=1)
-    torch_threads: int = Field(
-        default=1, ge=0, description="torch intra-op threads (0: leave torch's default)."
-    )
+DEFAULT_CONFIG = Path(str(resources.files("medcoder.serving") / "serving.yaml"))
 
 
 class BatchingConfig(BaseModel):
@@ -75,7 +55,7 @@ class ServingConfig(BaseModel):
 
 
 def load_serving_config(path: str | Path | None = None) -> ServingConfig:
-    """Settings from ``path``, ``$MEDCODER_SERVING_CONFIG`` or configs/serving.yaml (defaults if absent),
+    """Settings from ``path``, ``$MEDCODER_SERVING_CONFIG`` or the packaged serving.yaml (defaults if absent),
     then ``$MEDCODER_MODEL_DIR`` / ``$MEDCODER_AUDIT_DB`` on top."""
     path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
     raw: dict[str, Any] = {}

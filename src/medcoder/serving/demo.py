@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from medcoder.coding.render import render_result
 from medcoder.serving.client import CoderClient, service_token
-from medcoder.serving.render import render_result
 from medcoder.serving.schemas import CodeRequest, CodingResponse
 from medcoder.serving.server import server_env, start_server
 

@@ -9,32 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
+from medcoder.coding.config import PipelineConfig
+from medcoder.coding.context import EncounterContext, normalise_text, today_utc
 from medcoder.data.records import Document, Patient, Setting
 from medcoder.errors import InputFormatError
-from medcoder.serving.config import PipelineConfig
 from medcoder.serving.errors import ServingError, empty_note, fhir_pointer, note_too_large
 from medcoder.serving.schemas import CodeRequest
-
-
-@dataclass(frozen=True, slots=True)
-class EncounterContext:
-    """Request facts that are not part of the ``Document``: billed E/M, prior HCCs, evidence wanted."""
-
-    em_code: str | None = None
-    prior_hccs: tuple[str, ...] = ()
-    want_evidence: bool = True
-
-
-def normalise_text(text: str) -> str:
-    """Replace control characters (other than tab and newline) by spaces, keeping every offset:
-    evidence spans index the text exactly as the caller sent it."""
-    if text.isprintable():
-        return text
-    return "".join(c if c in "\t\n" or c.isprintable() or c.isspace() else " " for c in text).replace(
-        "\r", "\n"
-    )
 
 
 def _from_fhir(resource: dict, pointer: str) -> Document:
@@ -71,7 +52,7 @@ def to_document(
     known = {p.upper() for p in config.known_payers}
     if payer is not None and payer not in known:
         raise ServingError(422, f"unknown payer; known payers are {sorted(known)}", pointer + "/payer")
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or today_utc()
     day = req.date_of_service or (doc.encounter_date if doc else None) or today
     if day > today + dt.timedelta(days=1):
         raise ServingError(422, "date_of_service is in the future", pointer + "/date_of_service")

@@ -1,8 +1,9 @@
 """``medcoder package``: a model directory (or an MLflow registered version) -> a BentoML model.
 
-The BentoML model gets an explicit version, never ``latest``: the MLflow registered version when
-the directory has one (``versions.json``), otherwise ``sha-<first 12 hex of the weights' SHA-256>``,
-so the same weights always get the same tag. Metadata carries what an operator or auditor needs
+The BentoML model gets an explicit version, never ``latest``: the model's identity
+(``medcoder.models.bundle.model_identity``: registered MLflow version, if any, plus the first 12 hex
+of the directory's content hash), so the same files always get the same tag and two different
+models never share one, whichever checkout's MLflow registry numbered them. Metadata carries what an operator or auditor needs
 without opening the files: model name/version, code-set versions, rule-pack versions, decision
 thresholds (global and how many per-label), label count and the source it came from.
 Packaging the same tag twice with identical files is a no-op; with different files it fails.
@@ -10,8 +11,6 @@ Packaging the same tag twice with identical files is a no-op; with different fil
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import shutil
@@ -19,6 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from medcoder.models.bundle import ModelBundle, tree_digest
+from medcoder.rules import RuleSet
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +35,6 @@ class PackagedModel:
     created: bool
 
 
-def tree_digest(folder: Path) -> str:
-    """SHA-256 over relative paths and contents of every file in ``folder`` (sorted)."""
-    h = hashlib.sha256()
-    for p in sorted(q for q in folder.rglob("*") if q.is_file()):
-        h.update(str(p.relative_to(folder)).encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest())
-    return h.hexdigest()
-
-
 def tag_part(value: str) -> str:
     """A BentoML tag component: lower case, ``[a-z0-9_.-]``."""
     cleaned = _TAG_PART.sub("-", value.lower()).strip("-.")
@@ -52,20 +45,16 @@ def tag_part(value: str) -> str:
 
 def model_metadata(model_dir: Path, source: str) -> dict[str, Any]:
     """Metadata stored with the BentoML model (all JSON-simple values)."""
-    from medcoder.rules import RuleSet
-    from medcoder.serving.pipeline import model_version_of
-
-    versions = json.loads((model_dir / "versions.json").read_text(encoding="utf-8"))
-    thresholds = json.loads((model_dir / "thresholds.json").read_text(encoding="utf-8"))
-    per_label = thresholds.get("per_label") or {}
+    bundle = ModelBundle.load(model_dir)
+    versions = bundle.versions
     return {
-        "model_name": str(versions.get("model_name") or "medcoder"),
-        "model_version": model_version_of(model_dir, versions),
-        "code_sets": {str(k): str(v) for k, v in (versions.get("code_sets") or {}).items()},
+        "model_name": bundle.name,
+        "model_version": bundle.identity,
+        "code_sets": bundle.code_sets,
         "rule_packs": RuleSet.default(example_packs=True).versions(),
-        "global_threshold": float(thresholds.get("global_threshold", 0.5)),
-        "per_label_thresholds": len(per_label),
-        "n_labels": int(versions.get("n_labels") or 0),
+        "global_threshold": float(bundle.thresholds.global_threshold),
+        "per_label_thresholds": len(bundle.thresholds.per_label),
+        "n_labels": len(bundle.label_space),
         "medcoder": str(versions.get("medcoder", "")),
         "git_sha": str(versions.get("git_sha", "")),
         "source": source,

@@ -14,12 +14,12 @@ FHIR) happen in :mod:`medcoder.serving.errors` so they return 422/413 with a poi
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from medcoder.audit.events import ID_PATTERN
+from medcoder.coding.result import CodingResult
 from medcoder.data.records import Setting, Sex
 
 CODE_PATTERN = r"^[A-Za-z0-9.\-]{1,16}$"
@@ -79,125 +79,10 @@ class BatchRequest(BaseModel):
     items: list[CodeRequest] = Field(min_length=1, max_length=64)
 
 
-class EvidenceSpan(BaseModel):
-    """A character range ``[start, end)`` of the note (as received) that supports a code."""
+class CodingResponse(CodingResult):
+    """The service's answer: the coding result plus where the audit trail recorded it."""
 
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    text: str
-    score: float
-    section: str | None = None
-
-
-class Alternative(BaseModel):
-    system: str
-    code: str
-    description: str
-    probability: float = Field(ge=0.0, le=1.0)
-
-
-class Assertion(StrEnum):
-    AFFIRMED = "affirmed"
-    NEGATED = "negated"
-    HISTORICAL = "historical"
-    FAMILY = "family"
-    HYPOTHETICAL = "hypothetical"
-    UNCERTAIN = "uncertain"
-    UNKNOWN = "unknown"
-
-
-class Suggestion(BaseModel):
-    system: str
-    code: str
-    description: str
-    probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability the code applies.")
-    model_probability: float = Field(ge=0.0, le=1.0, description="The model's raw probability.")
-    threshold: float = Field(description="The decision threshold the probability was compared with.")
-    evidence: list[EvidenceSpan] = Field(default_factory=list)
-    alternatives: list[Alternative] = Field(default_factory=list)
-    assertion: Assertion = Assertion.UNKNOWN
-
-
-class Suppressed(BaseModel):
-    """A code the model scored above threshold whose only evidence is a non-affirmed mention."""
-
-    system: str
-    code: str
-    description: str
-    probability: float
-    assertion: Assertion
-    cues: list[str] = Field(default_factory=list)
-
-
-class FindingOut(BaseModel):
-    rule_id: str
-    severity: str
-    codes: list[str]
-    message: str
-    suggested_fix: str | None = None
-    source: str
-    version: str
-
-
-class HccOut(BaseModel):
-    raf: float
-    hccs: list[str]
-    dropped_by_hierarchy: list[str] = Field(default_factory=list)
-    model: str
-
-
-class EmOut(BaseModel):
-    billed: str | None
-    supported_code: str | None
-    basis: str
-    mdm: str
-    minutes: int | None
-    rationale: str
-
-
-class CdiQueryOut(BaseModel):
-    code: str
-    axis: str
-    text: str
-    options: list[str]
-
-
-class RouteDecision(StrEnum):
-    AUTO = "auto"
-    REVIEW = "review"
-    ESCALATE = "escalate"
-
-
-class RouteOut(BaseModel):
-    decision: RouteDecision
-    reasons: list[str]
-
-
-class Versions(BaseModel):
-    model_name: str
-    model_version: str
-    code_sets: dict[str, str]
-    rule_packs: dict[str, str]
-    evidence_method: str
-    routing: str = Field(default="identity+threshold_route", description="Calibration and routing in use.")
-    medcoder: str
-
-
-class CodingResponse(BaseModel):
-    """Everything a downstream system needs to turn a chart into claim lines, or to send it to a coder."""
-
-    request_id: str
-    document_id: str
-    suggestions: list[Suggestion]
-    suppressed: list[Suppressed] = Field(default_factory=list)
-    findings: list[FindingOut] = Field(default_factory=list)
-    hcc: HccOut | None = None
-    em: EmOut | None = None
-    cdi_queries: list[CdiQueryOut] = Field(default_factory=list)
-    route: RouteOut
-    versions: Versions
     audit_seq: int | None = Field(default=None, description="Sequence number of the 'suggested' audit event.")
-    elapsed_ms: float = 0.0
 
 
 class BatchResponse(BaseModel):

@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medcoder.data.records import CodeSystem
 from medcoder.terminology.cpt import CPTCodeSet, builtin_cpt, load_cpt_file
 from medcoder.terminology.hcc import HCCCalculator, _dist_version, get_hcc_calculator
 from medcoder.terminology.hcpcs import HCPCSRelease, default_hcpcs_path, load_hcpcs
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 from medcoder.terminology.icd10pcs import ICD10PCS, get_icd10pcs
+from medcoder.terminology.systems import CodeSystem
 
 log = logging.getLogger(__name__)
 DEFAULT_PAYMENT_YEAR = 2026

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from medcoder.data.records import CodeSystem
 from medcoder.terminology.codesets import CodeSets
+from medcoder.terminology.systems import CodeSystem
 
 
 def detect_system(sets: CodeSets, code: str) -> CodeSystem:

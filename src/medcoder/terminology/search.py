@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from medcoder.data.records import CodeSystem
+from medcoder.terminology.systems import CodeSystem
 
 log = logging.getLogger(__name__)
 

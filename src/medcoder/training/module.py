@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from medcoder.training.text import ChunkedText, Encoded, WordPieceText
+from medcoder.models.text import ChunkedText, Encoded, WordPieceText
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,14 @@ from typing import Any
 import numpy as np
 
 from medcoder.data.records import Document
+from medcoder.metrics.codiesp_map import codiesp_map, ranked_codes
+from medcoder.metrics.multilabel import mean_average_precision, precision_recall_f1
+from medcoder.metrics.thresholds import tune_thresholds
+from medcoder.models.bundle import save_bundle
+from medcoder.models.config import TrainConfig
+from medcoder.models.descriptions import code_set_versions
 from medcoder.training.coder import NeuralCoder, build_coder
-from medcoder.training.config import TrainConfig
-from medcoder.training.model_dir import save_model_dir
+from medcoder.training.tracking import data_hash, git_sha, log_training_run
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +39,6 @@ def dev_metrics(
 ) -> dict[str, float]:
     """Dev figures: CodiEsp-style MAP over every gold code of the label systems (official denominator
     and over all gold documents), matrix MAP over the label space, micro/macro F1 at the thresholds."""
-    from medcoder.evaluation.codiesp_map import codiesp_map, ranked_codes
-    from medcoder.evaluation.metrics import mean_average_precision, precision_recall_f1
-
     systems = set(coder.config.labels.systems)
     keys = coder.label_space.keys()
     gold = {d.id: [f"{c.system.value}:{c.code}" for c in d.labels if c.system in systems] for d in dev}
@@ -64,10 +66,6 @@ def train_model(
     track: bool | None = None,
 ) -> TrainResult:
     """Fit ``config.model`` on ``train`` (early stopping on ``dev``), tune thresholds on dev and save to ``out``."""
-    from medcoder.evaluation.thresholds import tune_thresholds
-    from medcoder.models.descriptions import code_set_versions
-    from medcoder.training.tracking import data_hash, git_sha, log_training_run
-
     coder = build_coder(config.model, config)
     coder.fit(train, dev, callbacks=callbacks)
     t0 = time.perf_counter()
@@ -84,7 +82,7 @@ def train_model(
         "n_dev": len(dev),
     }
     hashes = {"train": data_hash(train), "dev": data_hash(dev)}
-    out = save_model_dir(coder, out, thresholds, metrics, {"data_hash": hashes, "git_sha": git_sha()})
+    out = save_bundle(coder, out, thresholds, metrics, {"data_hash": hashes, "git_sha": git_sha()})
     tracking = None
     if config.tracking.enabled if track is None else track:
         tags = {

@@ -1,5 +1,7 @@
 """MLflow tracking for training runs: params, metrics, the model directory, lineage tags, registry.
 
+``log_to_model_run`` adds calibration and routing figures to the run that trained a model.
+
 Default store: ``sqlite:///<dir>/mlflow.db`` with artifacts under ``<dir>/artifacts`` (never the
 current directory). Any tracking URI (an MLflow server) can be configured instead.
 """
@@ -10,12 +12,13 @@ import hashlib
 import json
 import logging
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from medcoder.data.records import Document
-from medcoder.training.config import TrackingParams
+from medcoder.models.bundle import read_versions
+from medcoder.models.config import TrackingParams
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +133,39 @@ def log_training_run(
         "model_version": int(mv.version),
         "tracking_uri": uri,
     }
+
+
+def flat_metrics(d: Mapping, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a nested mapping as ``a.b.c -> float`` (finite values only)."""
+    out: dict[str, float] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flat_metrics(v, key + "."))
+        elif (
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and abs(float(v)) != float("inf")
+            and v == v
+        ):
+            out[key] = float(v)
+    return out
+
+
+def log_to_model_run(model_dir: str | Path, metrics: Mapping, files: Sequence[str | Path]) -> str | None:
+    """Add metrics and files to the model's MLflow run; returns the run id, or None when the model has none."""
+    model_dir = Path(model_dir)
+    versions = read_versions(model_dir)
+    run_id, uri = versions.get("mlflow_run_id"), versions.get("mlflow_tracking_uri")
+    if not run_id or not uri:
+        log.info("%s has no MLflow run (trained with --no-track): routing figures not logged", model_dir)
+        return None
+    import mlflow  # lazy: MLflow takes seconds to import and most commands never log
+
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics({f"calibrate.{k}": v for k, v in flat_metrics(metrics).items()})
+        for f in files:
+            if Path(f).exists():
+                mlflow.log_artifact(str(f), artifact_path="model")
+    return str(run_id)

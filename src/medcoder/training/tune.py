@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from medcoder.data.records import Document
-from medcoder.training.config import TrainConfig, load_config
+from medcoder.models.config import TrainConfig, load_config
 
 log = logging.getLogger(__name__)
 

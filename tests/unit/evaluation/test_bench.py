@@ -10,6 +10,7 @@ import pytest
 from conftest import require_shared
 from medcoder.evaluation.bench import BenchConfig, parse_models, run_bench
 from medcoder.evaluation.report import markdown_report, write_reports
+from medcoder.models.config import TINY_CONFIG
 
 
 def test_config_validation() -> None:
@@ -78,7 +79,7 @@ def test_bench_on_a_slice(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_bench_runs_a_neural_coder_from_the_training_factory(tmp_path: Path) -> None:
     root = require_shared("codiesp")
-    tiny = Path(__file__).resolve().parents[3] / "configs" / "model" / "laat_tiny.yaml"
+    tiny = TINY_CONFIG
     (tmp_path / "codiesp_laat.yaml").write_text(tiny.read_text().replace("max_epochs: 10", "max_epochs: 1"))
     cfg = BenchConfig(
         task="D",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from medcoder.data.records import CodeLabel, CodeSystem, Document
-from medcoder.evaluation.alignment import align_scores, evaluation_space
 from medcoder.evaluation.buckets import Bucket, bucket_masks, bucketed_report, train_label_counts
+from medcoder.models.alignment import align_scores, evaluation_space
 from medcoder.models.base import Label, LabelSpace
 
 CM = CodeSystem.ICD10CM

@@ -31,8 +31,8 @@ def test_card_lists_test_figures_and_versions() -> None:
 
 
 def test_card_shows_calibration_before_and_after_and_routing() -> None:
-    card = render_model_card(REPORT, routing=ROUTING, routing_figures="eval/routing")
+    card = render_model_card(REPORT, routing=ROUTING, routing_figures="eval/out/route_report")
     assert "| before | 0.002 | 0.005 | 0.061 | 0.128 |" in card
     assert "| after | 0.001 | 0.004 | 0.026 | 0.079 |" in card
     assert "- auto_precision: 0.983" in card
-    assert "`eval/routing/reliability.png`" in card
+    assert "`eval/out/route_report/reliability.png`" in card

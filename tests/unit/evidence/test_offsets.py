@@ -14,7 +14,7 @@ from medcoder.evidence.offsets import (
     tokens_in_spans,
 )
 from medcoder.evidence.spans import SpanConfig, rank_spans
-from medcoder.training.text import train_wordpiece
+from medcoder.models.text import train_wordpiece
 
 TEXT = "Café  au   lait: 5 µg of aspirin 😀 given.\n\nFièvre élevée noted"
 

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from medcoder.data.records import CodeLabel, CodeSystem, Document
+from medcoder.models.config import TINY_CONFIG
 
 # (code, phrases a note about it uses); descriptions are the official ICD-10-CM titles.
 CODES = {
@@ -95,9 +96,8 @@ def tiny_descriptions() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def tiny_config_path():
-    from pathlib import Path
 
-    return Path(__file__).resolve().parents[3] / "configs" / "model" / "laat_tiny.yaml"
+    return TINY_CONFIG
 
 
 @pytest.fixture(scope="session")

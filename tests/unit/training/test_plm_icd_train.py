@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import tiny_bert_config
-from medcoder.training.coder import build_coder, default_encoder_path
-from medcoder.training.model_dir import load_model_dir, save_model_dir
+from medcoder.models.bundle import ModelBundle, save_bundle
+from medcoder.models.plm_icd import default_encoder_path
+from medcoder.training.coder import build_coder
 
 TINY_BERT = tiny_bert_config(vocab_size=30522, max_positions=40)
 
@@ -33,8 +34,8 @@ def test_plm_icd_fast_dev_run_and_round_trip(tiny_train, tiny_dev, tiny_descript
     coder.fit(tiny_train, tiny_dev)
     scores = coder.predict_scores(tiny_dev[:5])
     assert scores.shape == (5, 6) and np.isfinite(scores).all()
-    save_model_dir(coder, tmp_path / "m")
-    loaded = load_model_dir(tmp_path / "m")  # rebuilt from encoder_config.json, not from the folder
+    save_bundle(coder, tmp_path / "m")
+    loaded = ModelBundle.load(tmp_path / "m")  # rebuilt from encoder_config.json, not from the folder
     np.testing.assert_allclose(loaded.predict_scores(tiny_dev[:5]), scores, atol=1e-5)
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from medcoder.data.records import CodeLabel, CodeSystem, Document
-from medcoder.training.config import load_config
+from medcoder.models.config import load_config
 from medcoder.training.tracking import data_hash, flatten
 from medcoder.training.tune import write_best_params
 

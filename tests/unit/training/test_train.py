@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from medcoder.data.records import CodeSystem
 from medcoder.models.base import Label
+from medcoder.models.bundle import ModelBundle, save_bundle
+from medcoder.models.config import load_config
 from medcoder.training.coder import build_coder
-from medcoder.training.config import load_config
-from medcoder.training.model_dir import load_model_dir, save_model_dir
 from medcoder.training.module import doc_average_precision
 
 
@@ -41,8 +41,8 @@ def test_fitted_model_ranks_gold_codes_high(fitted_laat, tiny_dev):
 @pytest.mark.slow
 def test_model_dir_round_trip(fitted_laat, tiny_dev, tmp_path):
     thresholds = {"global_threshold": 0.4, "per_label": {"ICD-10-CM:I10": 0.7}}
-    save_model_dir(fitted_laat, tmp_path / "m", thresholds, {"dev_map": 0.9})
-    loaded = load_model_dir(tmp_path / "m")
+    save_bundle(fitted_laat, tmp_path / "m", thresholds, {"dev_map": 0.9})
+    loaded = ModelBundle.load(tmp_path / "m")
     np.testing.assert_allclose(
         loaded.predict_scores(tiny_dev), fitted_laat.predict_scores(tiny_dev), atol=1e-6
     )
@@ -58,8 +58,8 @@ def test_model_dir_round_trip(fitted_laat, tiny_dev, tmp_path):
 
 @pytest.mark.slow
 def test_zero_shot_code_added_after_training(fitted_laat, tmp_path, tiny_descriptions):
-    save_model_dir(fitted_laat, tmp_path / "m")
-    model = load_model_dir(tmp_path / "m")
+    save_bundle(fitted_laat, tmp_path / "m")
+    model = ModelBundle.load(tmp_path / "m")
     asthma = Label(CodeSystem.ICD10CM, "J45.909")
     assert asthma not in model.label_space
     model.add_labels([asthma], tiny_descriptions)
@@ -78,7 +78,7 @@ def test_zero_shot_code_added_after_training(fitted_laat, tmp_path, tiny_descrip
 def test_code_command_prints_json(fitted_laat, tmp_path):
     from medcoder.cli import app
 
-    save_model_dir(fitted_laat, tmp_path / "m", {"global_threshold": 0.3, "per_label": {}})
+    save_bundle(fitted_laat, tmp_path / "m", {"global_threshold": 0.3, "per_label": {}})
     note = tmp_path / "note.txt"
     note.write_text("assessment: community acquired pneumonia, organism unspecified.", encoding="utf-8")
     result = CliRunner().invoke(app, ["code", str(note), "--model", str(tmp_path / "m"), "--format", "json"])

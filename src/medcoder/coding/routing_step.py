@@ -1,0 +1,134 @@
+"""Calibration and routing as the coding pipeline sees them: two named callables.
+
+``Calibrate`` maps raw model probabilities ``[n_docs, n_labels]`` to calibrated ones; ``Route``
+maps a finished chart (:class:`RouteInput`: document, raw and calibrated scores, suggestions,
+suppressed codes, findings) to auto / review / escalate with reasons. The model directory's own
+calibrators, router and certified policy (``medcoder.routing``, written by ``medcoder calibrate``)
+are used when the bundle has them (:func:`bundle_hooks`); otherwise :func:`identity_calibration`
+and :func:`threshold_route`, an explicit, documented policy.
+
+With a router, the chart is shown to it as it was trained: features from
+``medcoder.routing.features.build_batch`` over the raw and calibrated scores, rule features from
+``rule_feature_counts`` (the function router fitting uses). Codes the pipeline suppressed on
+assertion grounds are taken out of the chart first and, if any, force review with their own reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from medcoder.coding.result import RouteDecision, RouteResult, RuleFinding, Suggestion, Suppressed
+from medcoder.data.records import Document
+from medcoder.models.bundle import ModelBundle
+from medcoder.routing.features import build_batch, counts_vector, rule_feature_counts
+from medcoder.routing.policy import ChartInput, CodeCandidate, route_chart
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RouteInput:
+    """One coded chart as routing sees it; ``raw``/``calibrated`` are ``[n_labels]`` for this chart."""
+
+    document: Document
+    raw: np.ndarray
+    calibrated: np.ndarray
+    suggestions: Sequence[Suggestion]
+    suppressed: Sequence[Suppressed]
+    findings: Sequence[RuleFinding]
+    suggested_columns: Sequence[int] = ()
+
+
+Calibrate = Callable[[np.ndarray], np.ndarray]
+Route = Callable[[RouteInput], RouteResult]
+
+
+def identity_calibration(probs: np.ndarray) -> np.ndarray:
+    """No calibrator in the model directory: probabilities pass through unchanged."""
+    return probs
+
+
+def threshold_route(auto_min_probability: float) -> Route:
+    """The fallback routing policy.
+
+    - escalate: an error finding (the claim would be rejected as coded);
+    - review: no suggestion; a suggestion under ``auto_min_probability``; a warning finding; a code
+      suppressed because its only evidence was negated/historical/family/hypothetical; a CDI query;
+    - auto: none of the above.
+    """
+
+    def route(chart: RouteInput) -> RouteResult:
+        suggestions, suppressed, findings = chart.suggestions, chart.suppressed, chart.findings
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            ids = sorted({f.rule_id for f in errors})
+            return RouteResult(decision=RouteDecision.ESCALATE, reasons=[f"error finding: {i}" for i in ids])
+        reasons: list[str] = []
+        if not suggestions:
+            reasons.append("no code passed its decision threshold")
+        low = [s.code for s in suggestions if s.probability < auto_min_probability]
+        if low:
+            reasons.append(f"probability below {auto_min_probability:.2f} for {', '.join(low)}")
+        warnings = sorted({f.rule_id for f in findings if f.severity == "warning"})
+        reasons += [f"warning finding: {w}" for w in warnings]
+        if suppressed:
+            reasons.append(
+                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in suppressed) + ")"
+            )
+        if any(f.rule_id.startswith("CDI.") for f in findings):
+            reasons.append("CDI query drafted")
+        if reasons:
+            return RouteResult(decision=RouteDecision.REVIEW, reasons=reasons)
+        return RouteResult(
+            decision=RouteDecision.AUTO,
+            reasons=[f"all codes at or above {auto_min_probability:.2f}, no rule findings to act on"],
+        )
+
+    return route
+
+
+def bundle_hooks(model: ModelBundle, fallback_auto_min: float) -> tuple[Calibrate, Route, str]:
+    """(calibrate, route, description) for ``model``; fallbacks when it was never calibrated."""
+    if model.routing is None:
+        log.info("model directory has no routing.json: identity calibration, threshold routing")
+        return identity_calibration, threshold_route(fallback_auto_min), "identity+threshold_route"
+    parts = model.routing
+    calibrators, router, policy, use_rules = parts.calibrators, parts.router, parts.policy, parts.use_rules
+    keys = model.label_space.keys()
+    counts = counts_vector(keys, calibrators.train_counts)
+    thresholds = model.threshold_vector
+
+    def calibrate(raw: np.ndarray) -> np.ndarray:
+        return calibrators.transform(raw, keys)
+
+    def route(chart: RouteInput) -> RouteResult:
+        raw = chart.raw.copy()
+        keep = np.zeros(len(raw), dtype=bool)
+        keep[list(chart.suggested_columns)] = True
+        raw[(raw >= thresholds) & ~keep] = 0.0  # suppressed or capped codes are not part of the chart
+        fx = rule_feature_counts(chart.findings) if use_rules else (0, 0, 0)
+        batch = build_batch(raw[None, :], chart.calibrated[None, :], thresholds, counts, [chart.document], [fx],
+                            few_shot_max=policy.few_shot_max)  # fmt: skip
+        p_chart, p_code = router.predict(batch)
+        conf = p_code if policy.confidence == "router" else chart.calibrated[batch.code_label]
+        codes = tuple(CodeCandidate(keys[j], float(c), bool(counts[j] <= 0))
+                      for j, c in zip(batch.code_label, conf, strict=True))  # fmt: skip
+        findings = tuple(chart.findings) if use_rules else ()  # as the router was certified
+        decision = route_chart(ChartInput(codes, float(p_chart[0]), findings, chart.document.doc_type,
+                                          chart.document.payer), policy)  # fmt: skip
+        reasons = [r.message + (f" ({', '.join(r.codes)})" if r.codes else "") for r in decision.reasons]
+        out = RouteDecision(decision.route.value)
+        if chart.suppressed:
+            reasons.append(
+                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in chart.suppressed) + ")"
+            )
+            if out is RouteDecision.AUTO:
+                out = RouteDecision.REVIEW
+        return RouteResult(decision=out, reasons=reasons)
+
+    desc = f"calibrators ({calibrators.method}) + router, auto threshold {policy.auto_threshold:.3f}"
+    return calibrate, route, desc
