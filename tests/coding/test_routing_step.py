@@ -17,7 +17,8 @@ NOTE = "ASSESSMENT:\nType 2 diabetes mellitus with hyperglycemia. Essential hype
 def test_calibrated_directory_uses_its_calibrators_and_router(tiny_model, tmp_path) -> None:
     from medcoder.coding.pipeline import CodingPipeline
     from medcoder.data.synth import generate_corpus
-    from medcoder.routing.fit import calibrate_model, load_routing
+    from medcoder.models.bundle import load_routing
+    from medcoder.training.calibrate import calibrate_model
     from medcoder.routing.policy import RoutingPolicy
     from medcoder.routing.router import RouterConfig
 
@@ -29,7 +30,8 @@ def test_calibrated_directory_uses_its_calibrators_and_router(tiny_model, tmp_pa
     assert pipe.versions.routing.startswith("calibrators (isotonic) + router")
     doc = Document(id="c-1", text=NOTE, setting=Setting.OUTPATIENT, patient=Patient(70, Sex.MALE))
     result = pipe.code(doc)
-    calibrators, _, policy = load_routing(model_dir)
+    parts = load_routing(model_dir)
+    calibrators, policy = parts.calibrators, parts.policy
     keys = pipe.model.label_space.keys()
     raw = pipe.model.predict_scores([NOTE])
     expected = calibrators.transform(raw, keys)[0]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 
 import pytest
 
+from medcoder.models.bundle import tree_digest
 from medcoder.serving.packaging import package_model, tag_part
 
 pytestmark = pytest.mark.slow
@@ -27,10 +27,10 @@ def bentoml_home(tmp_path, monkeypatch):
     assert bentoml  # imported for its side effects on the container
 
 
-def test_package_uses_the_weights_hash_as_version(tiny_model, bentoml_home, tmp_path) -> None:
+def test_package_uses_the_content_hash_as_version(tiny_model, bentoml_home, tmp_path) -> None:
     import bentoml
 
-    digest = hashlib.sha256((tiny_model / "weights.safetensors").read_bytes()).hexdigest()[:12]
+    digest = tree_digest(tiny_model)[:12]
     out = package_model(tiny_model)
     assert out.tag == f"medcoder-laat:sha-{digest}"
     assert out.created
@@ -52,17 +52,38 @@ def test_package_uses_the_weights_hash_as_version(tiny_model, bentoml_home, tmp_
     changed = tmp_path / "changed"
     shutil.copytree(tiny_model, changed)
     (changed / "thresholds.json").write_text(json.dumps({"global_threshold": 0.9, "per_label": {}}))
+    other = package_model(changed)  # other files: another identity, packaged next to the first
+    assert other.created and other.tag != out.tag and other.tag.startswith("medcoder-laat:sha-")
+
+
+def _register(src, dst, version: str, threshold: float):
+    shutil.copytree(src, dst)
+    versions = json.loads((dst / "versions.json").read_text())
+    versions["model_version"] = version
+    (dst / "versions.json").write_text(json.dumps(versions))
+    (dst / "thresholds.json").write_text(json.dumps({"global_threshold": threshold, "per_label": {}}))
+    return dst
+
+
+def test_registered_version_and_content_hash_make_the_tag(tiny_model, bentoml_home, tmp_path) -> None:
+    first = _register(tiny_model, tmp_path / "a", "7", 0.4)
+    tag = package_model(first, name="My Coder").tag
+    assert tag == f"my-coder:7-{tree_digest(first)[:12]}"
+    # A second checkout's MLflow registry also starts numbering at 1 (here: 7 again) for another model:
+    second = _register(tiny_model, tmp_path / "b", "7", 0.6)
+    again = package_model(second, name="My Coder")
+    assert again.created and again.tag.startswith("my-coder:7-") and again.tag != tag
+
+
+def test_same_tag_with_other_files_is_refused(tiny_model, bentoml_home, tmp_path, monkeypatch) -> None:
+    from medcoder.serving import packaging
+
+    real = packaging.model_metadata
+    monkeypatch.setattr(packaging, "model_metadata", lambda d, s: {**real(d, s), "model_version": "fixed"})
+    package_model(tiny_model)
+    changed = _register(tiny_model, tmp_path / "c", "1", 0.9)
     with pytest.raises(ValueError, match="different files"):
         package_model(changed)
-
-
-def test_registered_version_wins(tiny_model, bentoml_home, tmp_path) -> None:
-    copy = tmp_path / "registered"
-    shutil.copytree(tiny_model, copy)
-    versions = json.loads((copy / "versions.json").read_text())
-    versions["model_version"] = "7"
-    (copy / "versions.json").write_text(json.dumps(versions))
-    assert package_model(copy, name="My Coder").tag == "my-coder:7"
 
 
 def test_tag_part() -> None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from medcoder.coding.result import Assertion
 from medcoder.data.records import Setting, Span
+from medcoder.nlp.assertions import assertions
+from medcoder.nlp.pipeline import clinical_pipeline
 
 HEADER_MAX_CHARS = 40
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n")
@@ -31,7 +33,6 @@ _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n")
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The evidence of one code: its assertion, ConText cues, whether nothing affirms it, sections."""
-
     assertion: Assertion
     cues: tuple[str, ...]
     blocked: bool
@@ -54,8 +55,6 @@ def _state(a) -> Assertion:  # type: ignore[no-untyped-def]
 @functools.cache
 def _header_lines() -> re.Pattern[str]:
     """Lines that start with one of the sectionizer's header phrases (its literal rules)."""
-    from medcoder.nlp.pipeline import clinical_pipeline
-
     rules = clinical_pipeline().get_pipe("medspacy_sectionizer").rules
     literals = sorted(
         {r.literal.strip().lower() for r in rules if r.literal and r.literal.strip()}, key=len, reverse=True
@@ -109,8 +108,6 @@ def compact_text(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
 
 def assert_evidence(text: str, spans_by_code: dict[int, list[Span]], setting: Setting) -> dict[int, Verdict]:
     """A :class:`Verdict` per label column that has evidence spans (others are left out)."""
-    from medcoder.nlp.assertions import assertions
-
     flat = [(j, sp) for j, spans in spans_by_code.items() for sp in spans if sp.end > sp.start]
     if not flat:
         return {}

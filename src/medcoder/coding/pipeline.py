@@ -88,7 +88,6 @@ class CodingPipeline:
     @classmethod
     def from_model_dir(cls, path: str | Path, config: PipelineConfig | None = None) -> CodingPipeline:
         """Load a model directory (``medcoder train`` output) with its calibrator if it has one."""
-        torch.set_grad_enabled(False)
         explicit = config is not None
         config = config or PipelineConfig()
         if not explicit or config.torch_threads:

@@ -15,12 +15,15 @@ import numpy as np
 import torch
 
 from medcoder.data.records import Span
+from medcoder.evidence.explain import explain_text
+from medcoder.evidence.methods import unpool
+from medcoder.evidence.offsets import positions_to_token_scores
+from medcoder.evidence.spans import SpanConfig, rank_spans
 
 
 @dataclass(frozen=True)
 class Scored:
     """One note's model output: ``probs [n_labels]``; ``attention [n_labels, n_positions]`` (or None)."""
-
     probs: np.ndarray
     attention: torch.Tensor | None
     offsets: tuple[tuple[int, int], ...]
@@ -32,8 +35,6 @@ def score_batch(
     coder, texts: Sequence[str], batch_size: int = 16, keep_attention: bool = True
 ) -> list[Scored]:
     """Forward ``texts`` through ``coder.net`` in length-sorted batches (less padding)."""
-    from medcoder.evidence.methods import unpool
-
     if coder.net is None or coder.text is None:
         raise RuntimeError("score_batch needs a fitted or loaded coder")
     net = coder.net.eval()
@@ -64,9 +65,6 @@ def attention_spans(
     coder, text: str, scored: Scored, targets: Sequence[int], n_spans: int
 ) -> dict[int, list[Span]]:
     """Evidence spans per target label column from the attention kept by :func:`score_batch`."""
-    from medcoder.evidence.offsets import positions_to_token_scores
-    from medcoder.evidence.spans import SpanConfig, rank_spans
-
     if scored.attention is None or not targets:
         return {j: [] for j in targets}
     chunk = getattr(coder.text, "chunk_size", None) if getattr(coder.text, "kind", "") == "chunked" else None
@@ -83,9 +81,6 @@ def explainer_spans(
     coder, text: str, targets: Sequence[int], method: str, n_spans: int
 ) -> dict[int, list[Span]]:
     """Evidence spans from a gradient-based explainer of ``medcoder.evidence`` (one note, extra passes)."""
-    from medcoder.evidence.explain import explain_text
-    from medcoder.evidence.spans import SpanConfig
-
     if not targets:
         return {}
     found = explain_text(coder, text, list(targets), method, SpanConfig(max_spans=n_spans))

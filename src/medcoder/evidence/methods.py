@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from medcoder.models.laat import LAAT, pool_tokens
+from medcoder.models.plm_icd import PLMICD
+
 
 class DocEmbedding(nn.Module):
     """The token-embedding layer as used for the *document* only.
@@ -73,9 +76,6 @@ def unpool(attn: Tensor, pool: int, n_positions: int) -> Tensor:
 
 def laat_view(net: nn.Module, pad_id: int = 0) -> ModelView:
     """View of ``medcoder.models.laat.LAAT`` (same computation as ``LAAT.forward``)."""
-
-    from medcoder.models.laat import pool_tokens
-
     pool = int(getattr(net, "pool", 1))
 
     def fwd(emb: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -91,8 +91,6 @@ def laat_view(net: nn.Module, pad_id: int = 0) -> ModelView:
 def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
     """View of ``medcoder.models.plm_icd.PLMICD``: word embeddings in, encoder run with ``inputs_embeds``."""
     word = net.encoder.get_input_embeddings()
-
-    from medcoder.models.laat import pool_tokens
 
     pool = int(getattr(net, "pool", 1))
 
@@ -112,9 +110,6 @@ def plm_icd_view(net: nn.Module, pad_id: int = 0) -> ModelView:
 
 def view_for(net: nn.Module, pad_id: int = 0) -> ModelView:
     """The ``ModelView`` for a LAAT or PLM-ICD net."""
-    from medcoder.models.laat import LAAT
-    from medcoder.models.plm_icd import PLMICD
-
     if isinstance(net, LAAT):
         return laat_view(net, pad_id)
     if isinstance(net, PLMICD):
@@ -152,7 +147,6 @@ def attingrad_explainer(view: ModelView, ids: Tensor, mask: Tensor, targets: Seq
 
 def make_integrated_gradients(n_steps: int = 20, internal_batch_size: int | None = None) -> Explainer:
     """Captum LayerIntegratedGradients on the embedding layer with ``n_steps`` interpolation steps."""
-
     def explain(view: ModelView, ids: Tensor, mask: Tensor, targets: Sequence[int]) -> Tensor:
         from captum.attr import LayerIntegratedGradients
 

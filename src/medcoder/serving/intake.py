@@ -14,13 +14,12 @@ from medcoder.coding.config import PipelineConfig
 from medcoder.coding.context import EncounterContext, normalise_text, today_utc
 from medcoder.data.records import Document, Patient, Setting
 from medcoder.errors import InputFormatError
+from medcoder.ingest.fhir_parse import document_from_docref
 from medcoder.serving.errors import ServingError, empty_note, fhir_pointer, note_too_large
 from medcoder.serving.schemas import CodeRequest
 
 
 def _from_fhir(resource: dict, pointer: str) -> Document:
-    from medcoder.ingest.fhir_parse import document_from_docref
-
     if resource.get("resourceType") != "DocumentReference":
         raise ServingError(
             422, "fhir must be a FHIR R4 DocumentReference resource", pointer + "/resourceType"

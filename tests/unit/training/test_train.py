@@ -84,5 +84,7 @@ def test_code_command_prints_json(fitted_laat, tmp_path):
     result = CliRunner().invoke(app, ["code", str(note), "--model", str(tmp_path / "m"), "--format", "json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
+    # `medcoder code` runs the full coding pipeline now: the same record the service returns
     assert out["suggestions"][0]["code"] == "J18.9"
-    assert set(out["suggestions"][0]) == {"system", "code", "description", "probability"}
+    assert {"system", "code", "description", "probability", "evidence"} <= set(out["suggestions"][0])
+    assert out["route"]["decision"] in {"auto", "review", "escalate"} and out["route"]["reasons"]
