@@ -18,9 +18,9 @@ def test_calibrated_directory_uses_its_calibrators_and_router(tiny_model, tmp_pa
     from medcoder.coding.pipeline import CodingPipeline
     from medcoder.data.synth import generate_corpus
     from medcoder.models.bundle import load_routing
-    from medcoder.training.calibrate import calibrate_model
     from medcoder.routing.policy import RoutingPolicy
     from medcoder.routing.router import RouterConfig
+    from medcoder.training.calibrate import calibrate_model
 
     model_dir = tmp_path / "calibrated"
     shutil.copytree(tiny_model, model_dir)

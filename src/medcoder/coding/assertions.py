@@ -33,6 +33,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n")
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The evidence of one code: its assertion, ConText cues, whether nothing affirms it, sections."""
+
     assertion: Assertion
     cues: tuple[str, ...]
     blocked: bool

@@ -24,6 +24,7 @@ from medcoder.evidence.spans import SpanConfig, rank_spans
 @dataclass(frozen=True)
 class Scored:
     """One note's model output: ``probs [n_labels]``; ``attention [n_labels, n_positions]`` (or None)."""
+
     probs: np.ndarray
     attention: torch.Tensor | None
     offsets: tuple[tuple[int, int], ...]

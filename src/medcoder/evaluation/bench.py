@@ -35,6 +35,7 @@ from medcoder.models.base import Coder, LabelSpace
 
 log = logging.getLogger(__name__)
 
+
 def load_splits(cfg: BenchConfig) -> dict[str, list[Document]]:
     """train / dev / test documents of the task (English text), optionally cut to ``limit_docs``.
 

@@ -118,7 +118,9 @@ def calibrate_cmd(
 def report_cmd(
     model: Path = typer.Option(..., exists=True, file_okay=False, help="calibrated model directory"),
     test: str = typer.Option(..., help=DATA_HELP),
-    out: Path = typer.Option(Path("eval/out/route_report"), help="folder for routing_report.json and the PNGs"),
+    out: Path = typer.Option(
+        Path("eval/out/route_report"), help="folder for routing_report.json and the PNGs"
+    ),
     rules: bool = typer.Option(False, "--rules/--no-rules"),
 ) -> None:
     """Calibration before/after, realised auto precision and automation share on TEST, with PNGs."""

@@ -147,6 +147,7 @@ def attingrad_explainer(view: ModelView, ids: Tensor, mask: Tensor, targets: Seq
 
 def make_integrated_gradients(n_steps: int = 20, internal_batch_size: int | None = None) -> Explainer:
     """Captum LayerIntegratedGradients on the embedding layer with ``n_steps`` interpolation steps."""
+
     def explain(view: ModelView, ids: Tensor, mask: Tensor, targets: Sequence[int]) -> Tensor:
         from captum.attr import LayerIntegratedGradients
 
