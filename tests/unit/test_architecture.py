@@ -359,3 +359,23 @@ def test_dvc_helpers() -> None:
     assert find_callback(root, ["do-thing", "--x", "1"]) is do_thing
     assert find_callback(root, ["-v", "data", "prepare", "--n", "3"]) is prep
     assert find_callback(root, ["nope"]) is None
+
+
+def test_import_linter_keeps_the_layers_contract() -> None:
+    """An independent check of the same layering: import-linter's contract in pyproject.toml.
+
+    It follows indirect chains too (a lower package reaching a higher one through a third)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("lint-imports")
+    assert exe.exists(), "import-linter is a dev dependency: make install"
+    res = subprocess.run(
+        [str(exe), "--no-cache", "--config", str(REPO_ROOT / "pyproject.toml")],
+        cwd=REPO_ROOT / "src",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert "1 kept, 0 broken" in res.stdout
