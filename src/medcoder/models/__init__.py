@@ -1,1 +1,2 @@
-"""medcoder.models"""
+"""medcoder.models: label-wise attention networks (LAAT, PLM-ICD), tokenizers, baselines, and
+``bundle.ModelBundle``, the one owner of a trained model directory."""
