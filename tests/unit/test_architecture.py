@@ -57,8 +57,10 @@ LAYERS: dict[int, tuple[str, ...]] = {
     11: ("cli", "demo", "medcoder"),
 }
 
-# Fewer than this share of medcoder import statements may sit inside functions (the refactor lowers it).
-MAX_IN_FUNCTION_SHARE = 0.40
+# Fewer than this share of medcoder import statements may sit inside functions: 38% before the
+# architecture clean-up (most of them dodged package cycles), about 30% after it; what remains is
+# mostly CLI commands and benchmarks keeping torch / MLflow / BentoML off `medcoder --help`.
+MAX_IN_FUNCTION_SHARE = 0.33
 
 # Root modules a DVC stage need not list in its deps although its command imports them: the package
 # __init__ (only __version__), errors.py (exception types), paths.py (repository paths) and cli.py (the

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from medcoder.data.records import Document
 from medcoder.errors import InputFormatError
-from medcoder.ingest.fhir_parse import Sectionizer, parse_fhir_resource
+from medcoder.ingest.fhir_parse import Sectionizer
+from medcoder.ingest.fhir_resource import parse_fhir_resource
 from medcoder.ingest.model import BatchReport, IngestedDocument, Rejection
 from medcoder.ingest.readiness import ReadinessPolicy, triage
 

@@ -31,8 +31,8 @@ def run(repeats: int = 3) -> dict[str, float]:
     from lxml import etree
 
     from medcoder.ingest.batch import ingest_paths
-    from medcoder.nlp.pipeline import clinical_pipeline
-    from medcoder.nlp.sections import medspacy_sections, rule_sections
+    from medcoder.nlp.pipeline import clinical_pipeline, medspacy_sections
+    from medcoder.nlp.sections import rule_sections
 
     root = shared_data_dir()
     synthea = sorted((root / "synthea_fhir" / "hiv_module_r4").glob("*.json.gz"))

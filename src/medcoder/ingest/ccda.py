@@ -27,6 +27,7 @@ from lxml import etree
 from medcoder.data.records import CodeLabel, Document, Patient, Section, Setting, Sex, Span
 from medcoder.errors import InputFormatError
 from medcoder.ingest import ccda_codes as C
+from medcoder.ingest.binary import decode_binary
 from medcoder.ingest.ccda_narrative import TextBuilder, flatten_narrative, local, trim_span
 from medcoder.ingest.model import IngestedDocument
 
@@ -159,8 +160,6 @@ def _hints(
 
 
 def _nonxml_text(body: etree._Element, where: str | None) -> str:
-    from medcoder.ingest.attachments import decode_attachment
-
     text_el = _first(body, "{*}text")
     if text_el is None:
         raise InputFormatError("nonXMLBody has no <text>", path=where)
@@ -179,7 +178,7 @@ def _nonxml_text(body: etree._Element, where: str | None) -> str:
             raise InputFormatError(f"nonXMLBody base64 does not decode: {e}", path=where) from e
     else:
         data = raw.encode("utf-8")
-    return decode_attachment(data, media, where=where).text
+    return decode_binary(data, media, where=where).text
 
 
 def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None = None) -> IngestedDocument:

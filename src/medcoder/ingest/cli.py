@@ -31,7 +31,8 @@ MEDSPACY = typer.Option(
 
 
 def _sectionizer(medspacy: bool):  # noqa: ANN202
-    from medcoder.nlp.sections import medspacy_sections, rule_sections
+    from medcoder.nlp.pipeline import medspacy_sections
+    from medcoder.nlp.sections import rule_sections
 
     return medspacy_sections if medspacy else rule_sections
 

@@ -8,6 +8,8 @@ reasons), and decodes ``Attachment.data`` from base64 to bytes. fhirclient's 4.0
 R4 but validate loosely and come tied to its own synchronous client; we use httpx for the client
 (medcoder.ingest.fhir_client) and these models only for parsing.
 
+Whole resources and bundles are dispatched by ``medcoder.ingest.fhir_resource.parse_fhir_resource``.
+
 Validation errors are reported by element path and error type only, never with the offending
 values, so rejection reasons carry no PHI.
 """
@@ -27,8 +29,9 @@ from medcoder.errors import InputFormatError
 from medcoder.ingest.attachments import DecodedText, decode_attachment
 from medcoder.ingest.ccda import age_on
 from medcoder.ingest.ccda_codes import ACT_ENCOUNTER, DOC_TYPES
-from medcoder.ingest.model import IngestedDocument, Rejection
+from medcoder.ingest.model import IngestedDocument
 from medcoder.ingest.text import content_type_parts
+from medcoder.nlp.sections import rule_sections
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +165,7 @@ def document_from_docref(
         setting=encounter_setting(enc),
         patient=patient_facts(pat, when),
         encounter_date=when,
-        sections=(sectionizer or _rule_sections)(decoded.text),
+        sections=(sectionizer or rule_sections)(decoded.text),
         source="fhir",
         source_id=f"DocumentReference/{dr.id}" if dr.id else None,
     )
@@ -222,60 +225,6 @@ class BundleIndex:
         return binary.data, binary.contentType
 
 
-def parse_fhir_resource(
-    resource: dict,
-    *,
-    where: str | None = None,
-    sectionizer: Sectionizer | None = None,
-    fetch: Fetch | None = None,
-) -> list[IngestedDocument | Rejection]:
-    """Every document in a FHIR JSON resource (a Bundle yields one result per DocumentReference).
-
-    Per-document failures become ``Rejection`` entries so the rest of the bundle still parses.
-    Resources that carry no clinical document are rejected with that reason.
-    """
-    rtype = resource.get("resourceType")
-    src = where or "fhir"
-    if rtype == "DocumentReference":
-        try:
-            return [document_from_docref(resource, fetch=fetch, sectionizer=sectionizer, where=where)]
-        except InputFormatError as e:
-            return [Rejection(src, e.problem, f"DocumentReference/{resource.get('id')}")]
-    if rtype == "Composition":
-        from medcoder.ingest.fhir_composition import safe_composition
-
-        return [safe_composition(resource, None, where)]
-    if rtype != "Bundle":
-        reason = (
-            f"resource type {rtype} carries no clinical document" if rtype else "JSON has no resourceType"
-        )
-        return [Rejection(src, reason, f"{rtype}/{resource.get('id')}" if rtype else None)]
-    index = BundleIndex(resource)
-    out: list[IngestedDocument | Rejection] = []
-    resources = [e.get("resource") or {} for e in resource.get("entry") or []]
-    for res in resources:
-        if res.get("resourceType") == "DocumentReference":
-            rid = f"DocumentReference/{res.get('id')}"
-            try:
-                subject = index.model(
-                    typed(index.get((res.get("subject") or {}).get("reference")), "Patient")
-                )
-                encs = (res.get("context") or {}).get("encounter") or []
-                encounter = typed(index.get(encs[0].get("reference")), "Encounter") if encs else None
-                out.append(document_from_docref(res, patient=subject, encounter=encounter,
-                                                fetch=fetch or index.fetch_binary, sectionizer=sectionizer, where=where))  # fmt: skip
-            except InputFormatError as e:
-                out.append(Rejection(src, e.problem, rid))
-    if resource.get("type") == "document" and resources and resources[0].get("resourceType") == "Composition":
-        from medcoder.ingest.fhir_composition import safe_composition
-
-        out.append(safe_composition(resources[0], index, where))
-    if not out:
-        kinds = sorted({str(r["resourceType"]) for r in resources if r.get("resourceType")})
-        out.append(Rejection(src, f"Bundle ({resource.get('type')}) has no DocumentReference or Composition; holds {', '.join(kinds) or 'nothing'}", f"Bundle/{resource.get('id')}"))  # fmt: skip
-    return out
-
-
 def typed(resource: dict | None, rtype: str) -> dict | None:
     return resource if resource and resource.get("resourceType") == rtype else None
 
@@ -285,9 +234,3 @@ def _as_model(resource: Any | None, where: str | None) -> Any | None:
     if resource is None or not isinstance(resource, dict):
         return resource
     return validate(resource, where=where)
-
-
-def _rule_sections(text: str) -> tuple[Section, ...]:
-    from medcoder.nlp.sections import rule_sections
-
-    return rule_sections(text)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medcoder.data.records import Span
+from medcoder.nlp.pipeline import TARGET_GROUP, clinical_pipeline
+from medcoder.nlp.sections import mask_markdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,6 @@ def assertions(
 
     Raises ``ValueError`` for a span outside ``doc_text``.
     """
-    from medcoder.nlp.pipeline import TARGET_GROUP, clinical_pipeline
-    from medcoder.nlp.sections import mask_markdown
 
     pipe = nlp or clinical_pipeline()
     norm = [s if isinstance(s, Span) else Span(s[0], s[1]) for s in spans]

@@ -1,5 +1,7 @@
 """The shared medspacy pipeline: sentences (PyRuSH + line breaks), sections, ConText.
 
+``medspacy_sections`` runs its sectionizer alone (the rule-based engine is ``nlp.sections``).
+
 Built on ``spacy.blank("en")`` (no model download). Built once per process on first use
 (``clinical_pipeline()`` is cached), never at import. Targets are not matched by the pipeline:
 callers put the spans they care about into the ``medcoder_targets`` span group, so overlapping
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+
+from medcoder.data.records import Section
+from medcoder.nlp.sections import mask_markdown, section_rules
 
 TARGET_GROUP = "medcoder_targets"
 
@@ -38,8 +43,6 @@ def clinical_pipeline() -> Any:
     import spacy
     from loguru import logger
 
-    from medcoder.nlp.sections import section_rules
-
     logger.disable("PyRuSH")  # PyRuSH logs every sentence at DEBUG through loguru
     _register_newline_sentencizer()
     nlp = spacy.blank("en")
@@ -52,3 +55,22 @@ def clinical_pipeline() -> Any:
     sectionizer.add(section_rules())
     nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "span_group_name": TARGET_GROUP})
     return nlp
+
+
+def medspacy_sections(text: str, nlp: object | None = None) -> tuple[Section, ...]:
+    """Sections found by medspacy's sectionizer (defaults + ``HEADERS``) as ``Section`` records."""
+    pipe = nlp or clinical_pipeline()
+    doc = pipe.make_doc(mask_markdown(text))  # type: ignore[attr-defined]
+    doc.spans[TARGET_GROUP] = []
+    for name in ("medspacy_pyrush", "medcoder_line_sentences", "medspacy_sectionizer"):
+        doc = pipe.get_pipe(name)(doc)  # type: ignore[attr-defined]
+    out: list[Section] = []
+    for sec in doc._.sections:
+        start = sec.title_start if sec.title_start is not None else sec.body_start
+        s_char = doc[start].idx if start < len(doc) else len(text)
+        e_char = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > start else s_char
+        while e_char > s_char and (text[e_char - 1].isspace() or text[e_char - 1] == "#"):
+            e_char -= 1
+        if sec.category is not None:
+            out.append(Section(sec.category, s_char, e_char))
+    return tuple(out)

@@ -3,7 +3,7 @@
 Two engines return the same ``Section`` records (character offsets into the text):
 - ``rule_sections``: a line-anchored header matcher over ``HEADERS`` (fast, no spaCy); used by
   intake for plain-text sources.
-- ``medspacy_sections``: medspacy's sectionizer with its 140 default English header rules plus
+- ``medcoder.nlp.pipeline.medspacy_sections``: medspacy's sectionizer with its 140 default English header rules plus
   ``HEADERS`` added as extra rules (medspacy's defaults miss e.g. "Assessment and Plan" and
   "Review of Systems", which lets the previous section run on).
 
@@ -146,24 +146,3 @@ def section_rules() -> list:
                 rules.append(SectionRule(literal=p, category=name))
             rules.append(SectionRule(literal=f"{p}:", category=name))
     return rules
-
-
-def medspacy_sections(text: str, nlp: object | None = None) -> tuple[Section, ...]:
-    """Sections found by medspacy's sectionizer (defaults + ``HEADERS``) as ``Section`` records."""
-    from medcoder.nlp.pipeline import TARGET_GROUP, clinical_pipeline
-
-    pipe = nlp or clinical_pipeline()
-    doc = pipe.make_doc(mask_markdown(text))  # type: ignore[attr-defined]
-    doc.spans[TARGET_GROUP] = []
-    for name in ("medspacy_pyrush", "medcoder_line_sentences", "medspacy_sectionizer"):
-        doc = pipe.get_pipe(name)(doc)  # type: ignore[attr-defined]
-    out: list[Section] = []
-    for sec in doc._.sections:
-        start = sec.title_start if sec.title_start is not None else sec.body_start
-        s_char = doc[start].idx if start < len(doc) else len(text)
-        e_char = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > start else s_char
-        while e_char > s_char and (text[e_char - 1].isspace() or text[e_char - 1] == "#"):
-            e_char -= 1
-        if sec.category is not None:
-            out.append(Section(sec.category, s_char, e_char))
-    return tuple(out)

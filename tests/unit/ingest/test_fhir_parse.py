@@ -13,7 +13,7 @@ import pytest
 from conftest import require_shared
 from medcoder.data.records import Setting, Sex
 from medcoder.ingest.batch import ingest_paths, parse_bytes
-from medcoder.ingest.fhir_parse import parse_fhir_resource
+from medcoder.ingest.fhir_resource import parse_fhir_resource
 from medcoder.ingest.model import IngestedDocument, Rejection
 
 NOTE = "Chief Complaint: cough.\nAssessment and Plan: Acute bronchitis; fluids and rest."

@@ -6,7 +6,7 @@ import pytest
 
 from medcoder.data.records import Span
 from medcoder.nlp.assertions import assertions
-from medcoder.nlp.sentences import sentence_spans
+from medcoder.nlp.pipeline import clinical_pipeline
 
 pytestmark = pytest.mark.slow  # the first test pays for loading spaCy + medspacy (~5-10 s)
 
@@ -47,8 +47,17 @@ def test_span_outside_text_is_an_error() -> None:
         assertions("short", [Span(0, 99)])
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The sentences the shared pipeline's sentencizers (PyRuSH + line breaks) give, stripped."""
+    pipe = clinical_pipeline()
+    doc = pipe.make_doc(text)
+    for name in ("medspacy_pyrush", "medcoder_line_sentences"):
+        doc = pipe.get_pipe(name)(doc)
+    return [s.text.strip() for s in doc.sents if s.text.strip()]
+
+
 def test_sentences_break_at_lines_and_periods() -> None:
-    got = [TEXT[s.start : s.end] for s in sentence_spans(TEXT)]
+    got = sentence_texts(TEXT)
     assert got == [
         "HISTORY OF PRESENT ILLNESS: Patient denies chest pain.",
         "History of left knee fracture.",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from medcoder.nlp.sections import mask_markdown, medspacy_sections, rule_sections
+from medcoder.nlp.pipeline import medspacy_sections
+from medcoder.nlp.sections import mask_markdown, rule_sections
 
 NOTE = (
     "CHIEF COMPLAINT: Cough.\n"
