@@ -17,26 +17,25 @@ from pathlib import Path
 
 from medcoder.data.records import Document
 from medcoder.errors import InputFormatError
+from medcoder.ingest.ccda import parse_ccda
 from medcoder.ingest.fhir_parse import Sectionizer
 from medcoder.ingest.fhir_resource import parse_fhir_resource
+from medcoder.ingest.hl7v2 import parse_hl7v2, split_messages
 from medcoder.ingest.model import BatchReport, IngestedDocument, Rejection
+from medcoder.ingest.pdf import extract_pdf
 from medcoder.ingest.readiness import ReadinessPolicy, triage
+from medcoder.ingest.text import decode_bytes, normalise_whitespace
+from medcoder.nlp.sections import rule_sections
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 50_000_000
-
-
-def _default_sectionizer() -> Sectionizer:
-    from medcoder.nlp.sections import rule_sections
-
-    return rule_sections
 
 
 def parse_bytes(
     data: bytes, name: str, *, sectionizer: Sectionizer | None = None
 ) -> list[IngestedDocument | Rejection]:
     """Parse one file's bytes (``name`` picks the format); failures become ``Rejection``s."""
-    sectionizer = sectionizer or _default_sectionizer()
+    sectionizer = sectionizer or rule_sections
     lower = name.lower()
     try:
         if len(data) > MAX_FILE_BYTES:
@@ -58,8 +57,6 @@ def parse_bytes(
                 raise InputFormatError("JSON is not an object (expected a FHIR resource)")
             return parse_fhir_resource(resource, where=name, sectionizer=sectionizer)
         if lower.endswith(".xml"):
-            from medcoder.ingest.ccda import parse_ccda
-
             return [parse_ccda(data, where=name)]
         if lower.endswith(".pdf"):
             return [parse_pdf(data, name, sectionizer=sectionizer)]
@@ -75,9 +72,6 @@ def parse_bytes(
 
 def parse_hl7_file(data: bytes, name: str) -> list[IngestedDocument | Rejection]:
     """Every message in an HL7 v2 file; a bad message is rejected, the others still parse."""
-    from medcoder.ingest.hl7v2 import parse_hl7v2, split_messages
-    from medcoder.ingest.text import decode_bytes
-
     out: list[IngestedDocument | Rejection] = []
     for i, msg in enumerate(split_messages(decode_bytes(data, "utf-8", where=name))):
         try:
@@ -89,8 +83,6 @@ def parse_hl7_file(data: bytes, name: str) -> list[IngestedDocument | Rejection]
 
 def parse_pdf(data: bytes, name: str, *, sectionizer: Sectionizer | None = None) -> IngestedDocument:
     """A PDF file as one document (patient and encounter unknown: readiness will say so)."""
-    from medcoder.ingest.pdf import extract_pdf
-
     pdf = extract_pdf(data, where=name)
     doc = Document(id=f"pdf:{Path(name).stem}", text=pdf.text, sections=sectionizer(pdf.text) if sectionizer else (),
                    source="pdf", source_id=Path(name).name)  # fmt: skip
@@ -99,8 +91,6 @@ def parse_pdf(data: bytes, name: str, *, sectionizer: Sectionizer | None = None)
 
 def parse_text(data: bytes, name: str, *, sectionizer: Sectionizer | None = None) -> IngestedDocument:
     """A plain-text note (UTF-8) as one document."""
-    from medcoder.ingest.text import decode_bytes, normalise_whitespace
-
     text = normalise_whitespace(decode_bytes(data, "utf-8", where=name))
     doc = Document(id=f"text:{Path(name).stem}", text=text, sections=sectionizer(text) if sectionizer else (),
                    source="text", source_id=Path(name).name)  # fmt: skip

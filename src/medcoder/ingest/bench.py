@@ -13,6 +13,11 @@ import json
 import time
 from collections.abc import Callable
 
+from lxml import etree
+
+from medcoder.ingest.batch import ingest_paths
+from medcoder.nlp.pipeline import clinical_pipeline, medspacy_sections
+from medcoder.nlp.sections import rule_sections
 from medcoder.paths import shared_data_dir
 
 
@@ -28,12 +33,6 @@ def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
 
 def run(repeats: int = 3) -> dict[str, float]:
     """Measure the three comparisons above; returns seconds and ratios by name."""
-    from lxml import etree
-
-    from medcoder.ingest.batch import ingest_paths
-    from medcoder.nlp.pipeline import clinical_pipeline, medspacy_sections
-    from medcoder.nlp.sections import rule_sections
-
     root = shared_data_dir()
     synthea = sorted((root / "synthea_fhir" / "hiv_module_r4").glob("*.json.gz"))
     ccda = sorted((root / "ccda_examples").glob("*/*.xml"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from medcoder.errors import InputFormatError
+from medcoder.ingest.pdf import extract_pdf
 from medcoder.ingest.text import content_type_parts, decode_bytes, html_to_text, normalise_whitespace
 
 MAX_ATTACHMENT_BYTES = 20_000_000
@@ -45,8 +46,6 @@ def decode_binary(
     if main in {"text/html", "application/xhtml+xml"}:
         return DecodedText(html_to_text(decode_bytes(data, params.get("charset"), where=where), where=where))
     if main == "application/pdf":
-        from medcoder.ingest.pdf import extract_pdf  # lazy: pypdf and the OCR stack load on first PDF
-
         pdf = extract_pdf(data, where=where)
         return DecodedText(pdf.text, pdf.ocr_confidence)
     raise InputFormatError(f"unsupported attachment content type {main!r}", path=where)

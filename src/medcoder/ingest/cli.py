@@ -13,6 +13,18 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from medcoder.data.codec import document_to_dict
+from medcoder.data.io import write_documents
+from medcoder.ingest.model import BatchReport
+from medcoder.ingest.readiness import triage
+from medcoder.nlp.pipeline import medspacy_sections
+from medcoder.nlp.sections import rule_sections
+
+# medcoder.cli imports this module for `medcoder --help`: the modules that need the optional ingest
+# extra (lxml, fhir.resources, httpx, pyjwt) are imported inside the commands that use them.
 
 group = typer.Typer(help="Clinical document intake: FHIR R4, C-CDA, HL7 v2, PDF/OCR, with readiness checks.",
                     no_args_is_help=True)  # fmt: skip
@@ -31,23 +43,12 @@ MEDSPACY = typer.Option(
 
 
 def _sectionizer(medspacy: bool):  # noqa: ANN202
-    from medcoder.nlp.pipeline import medspacy_sections
-    from medcoder.nlp.sections import rule_sections
-
     return medspacy_sections if medspacy else rule_sections
 
 
 def _finish(
-    report: object, out: Path | None, report_path: Path | None, send_to: str | None, include_held: bool
+    report: BatchReport, out: Path | None, report_path: Path | None, send_to: str | None, include_held: bool
 ) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from medcoder.data.codec import document_to_dict
-    from medcoder.data.io import write_documents
-    from medcoder.ingest.model import BatchReport
-
-    assert isinstance(report, BatchReport)
     docs = [d.document for d in (report.parsed if include_held else report.ready)]
     if out is not None:
         write_documents(docs, out)
@@ -76,11 +77,8 @@ def _finish(
         console.print(rej)
 
 
-def report_to_dict(report: object) -> dict:
+def report_to_dict(report: BatchReport) -> dict:
     """The JSON shape of ``--report``: counts, held documents with findings, rejections."""
-    from medcoder.ingest.model import BatchReport
-
-    assert isinstance(report, BatchReport)
     return {
         "summary": report.summary(),
         "ready": [d.document.id for d in report.ready],
@@ -157,7 +155,6 @@ def fhir(
 ) -> None:
     """Search a FHIR server for DocumentReferences (status current, docStatus final) and ingest them."""
     from medcoder.ingest.fhir_client import FhirClient
-    from medcoder.ingest.readiness import triage
     from medcoder.ingest.smart_auth import SmartBackendAuth, discover_token_endpoint
 
     auth = None

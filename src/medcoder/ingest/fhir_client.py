@@ -12,6 +12,7 @@ Auth is any ``httpx.Auth``; for EHRs use ``medcoder.ingest.smart_auth.SmartBacke
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import random
@@ -190,8 +191,6 @@ class FhirClient:
             )
         ctype = resp.headers.get("content-type", "")
         if "json" in ctype:
-            import base64
-
             body = resp.json()
             if body.get("resourceType") != "Binary" or body.get("data") is None:
                 raise InputFormatError("attachment URL did not return a Binary with data")

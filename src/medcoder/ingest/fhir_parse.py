@@ -44,6 +44,7 @@ NOT_DOCUMENTS = {"Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage", "
 
 
 def _model(resource_type: str) -> Any:
+    # lazy: the R4B models take ~0.4 s to import; serving.intake imports this module at start-up
     from fhir.resources.R4B import binary, composition, documentreference, encounter, patient
 
     return {

@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import logging
 
+import hl7
+
 from medcoder.data.records import Document, Patient, Setting, Sex
 from medcoder.errors import InputFormatError
 from medcoder.ingest.ccda import age_on
@@ -82,8 +84,6 @@ def _date(value: str) -> dt.date | None:
 
 def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
     """Parse one MDM or ORU message into an ``IngestedDocument`` (text from TX/FT/ST OBX)."""
-    import hl7
-
     message = message.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x0b\x1c ")
     try:
         msg = hl7.parse(message)

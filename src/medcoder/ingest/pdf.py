@@ -37,7 +37,7 @@ class OcrResult:
 
 def ocr_image(image: object, *, lang: str = "eng") -> OcrResult:
     """OCR one PIL image with Tesseract; confidence is the mean over recognised words (0-100)."""
-    import pytesseract
+    import pytesseract  # lazy: ~0.8 s to import, and only scanned pages need it
 
     try:
         data = pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT)
@@ -59,7 +59,7 @@ def ocr_image(image: object, *, lang: str = "eng") -> OcrResult:
 
 def extract_pdf(data: bytes, *, where: str | None = None, min_chars: int = 20, ocr: bool = True) -> PdfText:
     """Extract text from a PDF's bytes, OCR'ing pages that have (almost) no text layer."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # lazy: ~0.2 s; importers of this module need not pay it
     from pypdf.errors import PdfReadError
 
     if not data.startswith(b"%PDF"):

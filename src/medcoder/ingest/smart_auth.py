@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Generator
 
 import httpx
+import jwt
 
 from medcoder.errors import MedcoderError
 
@@ -74,8 +75,6 @@ class SmartBackendAuth(httpx.Auth):
 
         ``clock`` drives only the token cache; the assertion always carries wall-clock times.
         """
-        import jwt
-
         now = int(time.time())  # wall clock: the server checks exp against its own time
         claims = {"iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
                   "iat": now, "exp": now + self._lifetime, "jti": uuid.uuid4().hex}  # fmt: skip

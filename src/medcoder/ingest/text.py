@@ -10,6 +10,9 @@ from __future__ import annotations
 import codecs
 import re
 
+from lxml import etree
+from lxml import html as lhtml
+
 from medcoder.errors import InputFormatError
 
 _BLOCK_TAGS = {
@@ -67,9 +70,6 @@ def html_to_text(html: str, *, where: str | None = None) -> str:
 
     Table cells are separated by `` | `` so a row stays on one line.
     """
-    from lxml import etree
-    from lxml import html as lhtml
-
     if not html.strip():
         return ""
     try:

@@ -23,18 +23,44 @@ class Encoded:
     offsets: list[tuple[int, int]]
 
 
-def train_wordpiece(texts: Sequence[str], vocab_size: int = 12000, min_frequency: int = 2):
-    """A lower-casing WordPiece tokenizer (``tokenizers.Tokenizer``) learnt from ``texts``; [PAD] = 0."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+def _wordpiece(vocab: dict[str, int] | None = None):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    tok = Tokenizer(models.WordPiece(unk_token=UNK))
+    tok = Tokenizer(models.WordPiece(vocab, unk_token=UNK) if vocab else models.WordPiece(unk_token=UNK))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK]
-    )
-    tok.train_from_iterator(list(texts), trainer=trainer)
+    tok.decoder = decoders.WordPiece()
     return tok
+
+
+def train_wordpiece(texts: Sequence[str], vocab_size: int = 12000, min_frequency: int = 2):
+    """A lower-casing WordPiece tokenizer (``tokenizers.Tokenizer``) learnt from ``texts``; [PAD] = 0.
+
+    The same texts give the same vocabulary and ids in every process. The ``tokenizers`` trainer
+    numbers the ``##`` continuation characters in hash-map order, and those ids break ties between
+    equally frequent merges (huggingface/tokenizers#1794). So a first pass without merges collects
+    them, the real pass gets them in sorted order as special tokens, and the returned tokenizer is
+    rebuilt from the learnt vocabulary so that only [PAD] and [UNK] stay special.
+    """
+    from tokenizers import trainers
+
+    texts = list(texts)
+    probe = _wordpiece()
+    probe.train_from_iterator(
+        texts, trainer=trainers.WordPieceTrainer(vocab_size=0, special_tokens=[PAD, UNK], show_progress=False)
+    )
+    continuation = sorted(t for t in probe.get_vocab() if t.startswith("##"))
+    tok = _wordpiece()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[PAD, UNK, *continuation],
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    out = _wordpiece(tok.get_vocab())
+    out.add_special_tokens([PAD, UNK])
+    return out
 
 
 class WordPieceText:

@@ -20,7 +20,7 @@ TARGET_GROUP = "medcoder_targets"
 
 
 def _register_newline_sentencizer() -> None:
-    from spacy.language import Language
+    from spacy.language import Language  # lazy, like all of spaCy here (see the module docstring)
 
     if "medcoder_line_sentences" in Language.factories:
         return
@@ -39,6 +39,7 @@ def _register_newline_sentencizer() -> None:
 @functools.lru_cache(maxsize=1)
 def clinical_pipeline() -> Any:
     """A spaCy ``Language``: PyRuSH sentences, line-break sentences, sectionizer, ConText."""
+    # lazy: spaCy/medspacy are the optional nlp extra and take seconds to load
     import medspacy  # noqa: F401  (registers the medspacy_* factories)
     import spacy
     from loguru import logger

@@ -137,7 +137,7 @@ def rule_sections(text: str) -> tuple[Section, ...]:
 
 def section_rules() -> list:
     """``HEADERS`` as medspacy ``SectionRule``s (header followed by a colon, or alone on a line)."""
-    from medspacy.section_detection import SectionRule
+    from medspacy.section_detection import SectionRule  # lazy: medspacy is the optional nlp extra
 
     rules = []
     for name, phrases in HEADERS.items():

@@ -55,3 +55,40 @@ def test_chunked_max_chunks_limits_tokens(minilm_tokenizer):
     text = ChunkedText(minilm_tokenizer, chunk_size=4, max_chunks=2)
     enc = text.encode(["one two three four five six seven"])[0]
     assert len(enc.ids) == 4
+
+
+_TRAIN_IN_CHILD = """
+import json, sys
+from medcoder.models.text import train_wordpiece
+print(train_wordpiece(json.load(sys.stdin), vocab_size=120, min_frequency=1).to_str())
+"""
+
+
+def test_wordpiece_vocab_is_the_same_in_every_process():
+    """The tokenizers trainer's hash maps are seeded per process, so only separate processes show
+    whether the vocabulary (and so every token id the model learns) depends on them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import medcoder.models.text as text_module
+
+    src = str(Path(text_module.__file__).resolve().parents[2])
+    corpus = [TEXT, "chest pain and diabetes", "hypertension, hyperlipidemia; metformin 500 mg"] * 2
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _TRAIN_IN_CHILD],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": src},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in ("0", "1")
+    ]
+    outs = [child.communicate(json.dumps(corpus), timeout=60)[0] for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert outs[0] == outs[1]
+    vocab = json.loads(outs[0])["model"]["vocab"]
+    assert vocab["[PAD]"] == 0 and "[UNK]" in vocab
