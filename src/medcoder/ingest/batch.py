@@ -1,10 +1,12 @@
 """Batch intake of files: sniff the format, parse, and never let one bad file stop the batch.
 
-Formats by name and content: ``*.json`` / ``*.json.gz`` FHIR (resource or Bundle), ``*.xml``
-C-CDA, ``*.hl7`` (or text starting with ``MSH|``) HL7 v2, ``*.pdf`` PDF (text or scanned),
-``*.txt`` plain text. Every file yields parsed documents or ``Rejection``s with a reason; the
-report from ``ingest_paths`` accounts for every input. Logs carry file counts and document ids
-only, never note text or patient details.
+Formats by name and content: ``*.json`` / ``*.json.gz`` FHIR (resource or Bundle), ``*.ndjson``
+/ ``*.ndjson.gz`` FHIR bulk export (the NDJSON files of one batch are read as one export, see
+``medcoder.ingest.fhir_ndjson``), ``*.xml`` C-CDA, ``*.hl7`` (or ``*.txt`` starting with ``MSH|``)
+HL7 v2, ``*.pdf`` PDF (text or scanned), ``*.txt`` plain text. Every file yields parsed documents
+or ``Rejection``s with a reason, even when a parser has a bug (the error's type is reported, the
+batch goes on); the report from ``ingest_paths`` accounts for every input. Logs carry file counts
+and document ids only, never note text or patient details.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from medcoder.data.records import Document
 from medcoder.errors import InputFormatError
+from medcoder.ingest.binary import check_text
 from medcoder.ingest.ccda import parse_ccda
+from medcoder.ingest.fhir_ndjson import parse_ndjson, parse_ndjson_by_file
 from medcoder.ingest.fhir_parse import Sectionizer
 from medcoder.ingest.fhir_resource import parse_fhir_resource
 from medcoder.ingest.hl7v2 import parse_hl7v2, split_messages
-from medcoder.ingest.model import BatchReport, IngestedDocument, Rejection
+from medcoder.ingest.model import BatchReport, FileLine, IngestedDocument, Rejection
 from medcoder.ingest.pdf import extract_pdf
 from medcoder.ingest.readiness import ReadinessPolicy, triage
 from medcoder.ingest.text import decode_bytes, normalise_whitespace
@@ -29,6 +34,30 @@ from medcoder.nlp.sections import rule_sections
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 50_000_000
+FHIR_SUFFIXES = (".json", ".json.gz", ".ndjson", ".ndjson.gz")
+NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
+
+
+def _unzip(data: bytes, lower: str) -> tuple[bytes, str]:
+    """Size check, then gunzip ``*.gz``; returns the bytes and the name without ``.gz``."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InputFormatError(f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit")
+    if not lower.endswith(".gz"):
+        return data, lower
+    try:
+        return gzip.decompress(data), lower[:-3]
+    except (OSError, EOFError) as e:
+        raise InputFormatError(f"not valid gzip: {e}") from e
+
+
+def _rejection(name: str, e: InputFormatError) -> Rejection:
+    return Rejection(name, e.problem + (f" (line {e.line})" if e.line else ""))
+
+
+def _internal(name: str, e: Exception) -> Rejection:
+    """A parser bug must not stop the batch: reject the file naming the error type (never its text)."""
+    log.error("parser error on %s: %s", name, type(e).__name__)
+    return Rejection(name, f"could not be parsed (internal {type(e).__name__}; please report it)")
 
 
 def parse_bytes(
@@ -36,16 +65,10 @@ def parse_bytes(
 ) -> list[IngestedDocument | Rejection]:
     """Parse one file's bytes (``name`` picks the format); failures become ``Rejection``s."""
     sectionizer = sectionizer or rule_sections
-    lower = name.lower()
     try:
-        if len(data) > MAX_FILE_BYTES:
-            raise InputFormatError(f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit")
-        if lower.endswith(".gz"):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as e:
-                raise InputFormatError(f"not valid gzip: {e}") from e
-            lower = lower[:-3]
+        data, lower = _unzip(data, name.lower())
+        if lower.endswith(".ndjson"):
+            return parse_ndjson([(name, data)], sectionizer=sectionizer)
         if lower.endswith(".json"):
             try:
                 resource = json.loads(data)
@@ -53,6 +76,8 @@ def parse_bytes(
                 raise InputFormatError(f"JSON is not UTF-8 (byte offset {e.start})") from e
             except json.JSONDecodeError as e:
                 raise InputFormatError(f"malformed JSON: {e.msg}", line=e.lineno) from e
+            except RecursionError as e:
+                raise InputFormatError("JSON is nested too deeply") from e
             if not isinstance(resource, dict):
                 raise InputFormatError("JSON is not an object (expected a FHIR resource)")
             return parse_fhir_resource(resource, where=name, sectionizer=sectionizer)
@@ -60,14 +85,15 @@ def parse_bytes(
             return [parse_ccda(data, where=name)]
         if lower.endswith(".pdf"):
             return [parse_pdf(data, name, sectionizer=sectionizer)]
-        if lower.endswith((".hl7", ".txt")) and data.lstrip().startswith(b"MSH|"):
+        if lower.endswith(".hl7") or (lower.endswith(".txt") and data.lstrip().startswith(b"MSH|")):
             return parse_hl7_file(data, name)
         if lower.endswith(".txt"):
             return [parse_text(data, name, sectionizer=sectionizer)]
         raise InputFormatError(f"unsupported file type {Path(name).suffix or '(none)'}")
     except InputFormatError as e:
-        line = f" (line {e.line})" if e.line else ""
-        return [Rejection(name, e.problem + line)]
+        return [_rejection(name, e)]
+    except Exception as e:  # noqa: BLE001 - the last guard of "never lose a batch"
+        return [_internal(name, e)]
 
 
 def parse_hl7_file(data: bytes, name: str) -> list[IngestedDocument | Rejection]:
@@ -91,7 +117,7 @@ def parse_pdf(data: bytes, name: str, *, sectionizer: Sectionizer | None = None)
 
 def parse_text(data: bytes, name: str, *, sectionizer: Sectionizer | None = None) -> IngestedDocument:
     """A plain-text note (UTF-8) as one document."""
-    text = normalise_whitespace(decode_bytes(data, "utf-8", where=name))
+    text = normalise_whitespace(check_text(data, "utf-8", "text file", name))
     doc = Document(id=f"text:{Path(name).stem}", text=text, sections=sectionizer(text) if sectionizer else (),
                    source="text", source_id=Path(name).name)  # fmt: skip
     return IngestedDocument(doc)
@@ -107,19 +133,52 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def ingest_paths(
-    paths: Iterable[Path], *, policy: ReadinessPolicy | None = None, sectionizer: Sectionizer | None = None
+    paths: Iterable[Path],
+    *,
+    policy: ReadinessPolicy | None = None,
+    sectionizer: Sectionizer | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> BatchReport:
-    """Parse every file, check readiness, and report ready / held / rejected documents."""
-    results: list[IngestedDocument | Rejection] = []
-    n_files = 0
+    """Parse every file, check readiness, and report ready / held / rejected documents.
+
+    The NDJSON files of the batch are parsed together as one bulk export. With ``only`` (name
+    suffixes), other files are rejected with that reason instead of parsed.
+    """
+    tagged: list[tuple[str, IngestedDocument | Rejection]] = []
+    ndjson: list[tuple[str, bytes]] = []
+    names: list[str] = []
     for path in iter_files(paths):
-        n_files += 1
+        name, lower = str(path), path.name.lower()
+        names.append(name)
+        if only is not None and not lower.endswith(only):
+            tagged.append((name, Rejection(name, f"not one of the accepted file types ({', '.join(only)})")))
+            continue
         try:
             data = path.read_bytes()
         except OSError as e:
-            results.append(Rejection(str(path), f"cannot read file: {e.strerror}"))
+            tagged.append((name, Rejection(name, f"cannot read file: {e.strerror}")))
             continue
-        results.extend(parse_bytes(data, str(path), sectionizer=sectionizer))
-    report = triage(results, policy)
-    log.info("ingested %d files: %s", n_files, report.summary())
+        if not lower.endswith(NDJSON_SUFFIXES):
+            tagged.extend((name, r) for r in parse_bytes(data, name, sectionizer=sectionizer))
+            continue
+        try:
+            ndjson.append((name, _unzip(data, lower)[0]))
+        except InputFormatError as e:
+            tagged.append((name, _rejection(name, e)))
+    if ndjson:
+        try:
+            tagged.extend(parse_ndjson_by_file(ndjson, sectionizer=sectionizer or rule_sections))
+        except Exception as e:  # noqa: BLE001 - as in parse_bytes
+            tagged.extend((name, _internal(name, e)) for name, _ in ndjson)
+    report = triage((r for _, r in tagged), policy)
+    report.files = _file_lines(names, tagged)
+    log.info("ingested %d files: %s", len(names), report.summary())
     return report
+
+
+def _file_lines(names: list[str], tagged: list[tuple[str, IngestedDocument | Rejection]]) -> list[FileLine]:
+    docs: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
+    for name, result in tagged:
+        (rejected if isinstance(result, Rejection) else docs)[name] += 1
+    return [FileLine(name, docs[name], rejected[name]) for name in names]

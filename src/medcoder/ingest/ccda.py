@@ -227,9 +227,8 @@ def parse_ccda(data: bytes, *, source_id: str | None = None, where: str | None =
     if enc is not None:
         eff = _first(enc, "{*}effectiveTime")
         if eff is not None:
-            enc_date = _ts_date(eff.get("value")) or _ts_date(
-                (_first(eff, "{*}low") if len(eff) else eff).get("value")
-            )
+            low = _first(eff, "{*}low")  # an interval may hold only <high> or <center>
+            enc_date = _ts_date(eff.get("value")) or (_ts_date(low.get("value")) if low is not None else None)
         ecode = _first(enc, "{*}code")
         if ecode is not None:
             setting = C.ACT_ENCOUNTER.get(ecode.get("code") or "", Setting.UNKNOWN)

@@ -1,9 +1,10 @@
 """Command-line entry points of medcoder.ingest (registered by medcoder.cli).
 
-``medcoder ingest fhir|ccda|hl7|pdf|dir`` parse sources into ``Document`` records, check chart
-readiness, write ready documents in the dataset format (``--out`` .jsonl/.csv/.parquet) or post
-them to the coding service (``--send-to``), and write a JSON report of held-back and rejected
-documents (``--report``). Output on the terminal is counts and reasons, never note text.
+``medcoder ingest fhir|ccda|hl7|pdf|dir`` parse sources (``fhir``: a server, or Bundle / NDJSON
+bulk-export files) into ``Document`` records, check chart readiness, write ready documents in the
+dataset format (``--out`` .jsonl/.csv/.parquet) or post them to the coding service
+(``--send-to``), and write a JSON report of held-back and rejected documents and of every input
+file (``--report``). Output on the terminal is counts and reasons, never note text.
 """
 
 from __future__ import annotations
@@ -62,10 +63,11 @@ def _finish(
         report_path.write_text(json.dumps(report_to_dict(report), indent=2), encoding="utf-8")
     console = Console()
     table = Table(title="intake")
-    for col in ("ready", "held", "rejected"):
+    for col in ("files", "ready", "held", "rejected"):
         table.add_column(col, justify="right")
     s = report.summary()
-    table.add_row(str(s["ready"]), str(s["held"]), str(s["rejected"]))
+    files = str(len(report.files)) if report.files else "-"
+    table.add_row(files, str(s["ready"]), str(s["held"]), str(s["rejected"]))
     console.print(table)
     if report.rejected:
         rej = Table(title="rejected")
@@ -78,7 +80,8 @@ def _finish(
 
 
 def report_to_dict(report: BatchReport) -> dict:
-    """The JSON shape of ``--report``: counts, held documents with findings, rejections."""
+    """The JSON shape of ``--report``: counts, held documents with findings, rejections, and one line
+    per input file (documents parsed, rejections) when the input was files."""
     return {
         "summary": report.summary(),
         "ready": [d.document.id for d in report.ready],
@@ -93,18 +96,20 @@ def report_to_dict(report: BatchReport) -> dict:
         "rejected": [
             {"source": r.source, "source_id": r.source_id, "reason": r.reason} for r in report.rejected
         ],
+        "files": [{"path": f.path, "documents": f.documents, "rejected": f.rejected} for f in report.files],
     }
 
 
 def _files(
-    paths: list[Path], out: Path | None, report: Path | None, send_to: str | None, held: bool, ms: bool
-) -> None:
+    paths: list[Path], out: Path | None, report: Path | None, send_to: str | None, held: bool, ms: bool,
+    only: tuple[str, ...] | None = None,
+) -> None:  # fmt: skip
     from medcoder.ingest.batch import ingest_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise typer.BadParameter(f"not found: {', '.join(missing)}")
-    _finish(ingest_paths(paths, sectionizer=_sectionizer(ms)), out, report, send_to, held)
+    _finish(ingest_paths(paths, sectionizer=_sectionizer(ms), only=only), out, report, send_to, held)
 
 
 @group.command("ccda")
@@ -137,7 +142,12 @@ def directory(paths: list[Path], out: Path | None = OUT, report: Path | None = R
 
 @group.command("fhir")
 def fhir(
-    base_url: str = typer.Option(..., "--base-url", help="FHIR R4 base URL."),
+    paths: list[Path] | None = typer.Argument(
+        None,
+        help="FHIR files instead of a server: Bundles or resources (.json, .json.gz), bulk-export "
+        "NDJSON (.ndjson, .ndjson.gz; the files given are read as one export), or folders of them.",
+    ),
+    base_url: str | None = typer.Option(None, "--base-url", help="FHIR R4 base URL (search a server)."),
     since: dt.datetime | None = typer.Option(
         None, "--since", formats=["%Y-%m-%d"], help="Documents dated on/after."
     ),
@@ -153,7 +163,22 @@ def fhir(
     include_held: bool = ALL,
     medspacy_sections: bool = MEDSPACY,
 ) -> None:
-    """Search a FHIR server for DocumentReferences (status current, docStatus final) and ingest them."""
+    """Ingest FHIR documents from a server (--base-url: DocumentReferences with status current and
+    docStatus final) or from files (a Bundle, an NDJSON bulk export), without standing up a server."""
+    if paths and not base_url:
+        server_only = {"--since": since, "--patient": patient, "--encounter": encounter, "--client-id": client_id,
+                       "--any-doc-status": any_doc_status or None}  # fmt: skip
+        given = [k for k, v in server_only.items() if v is not None]
+        if given:
+            raise typer.BadParameter(f"{', '.join(given)} only apply with --base-url")
+        from medcoder.ingest.batch import FHIR_SUFFIXES
+
+        _files(paths, out, report, send_to, include_held, medspacy_sections, only=FHIR_SUFFIXES)
+        return
+    if not base_url or paths:
+        raise typer.BadParameter(
+            "give either --base-url or FHIR files (a Bundle .json or bulk-export .ndjson)"
+        )
     from medcoder.ingest.fhir_client import FhirClient
     from medcoder.ingest.smart_auth import SmartBackendAuth, discover_token_endpoint
 

@@ -17,6 +17,7 @@ from medcoder.ingest.fhir_parse import (
     _doc_type,
     encounter_setting,
     patient_facts,
+    reference_of,
     typed,
     validate,
 )
@@ -28,9 +29,9 @@ def document_from_composition(
     resource: dict, *, patient: dict | None = None, encounter: dict | None = None, where: str | None = None
 ) -> IngestedDocument:
     """A FHIR document (Composition) to a document whose sections are the Composition's sections."""
-    comp = validate(resource, where=where)
-    pat = validate(patient, where=where) if patient else None
-    enc = validate(encounter, where=where) if encounter else None
+    comp = validate(resource, where=where, expect="Composition")
+    pat = validate(patient, where=where, expect="Patient") if patient else None
+    enc = validate(encounter, where=where, expect="Encounter") if encounter else None
     parts: list[str] = []
     sections: list[Section] = []
     pos = 0
@@ -65,11 +66,17 @@ def document_from_composition(
 
 
 def safe_composition(res: dict, index: BundleIndex | None, where: str | None) -> IngestedDocument | Rejection:
+    """``document_from_composition`` with its Patient and Encounter from ``index``; failures become a
+    ``Rejection`` (a malformed ``subject`` such as ``"x"`` is reported by validation, not raised)."""
+    rid = res.get("id") if isinstance(res, dict) else None
+    source_id = f"Composition/{rid if isinstance(rid, str) else None}"
     try:
-        subject = index.get((res.get("subject") or {}).get("reference")) if index else None
-        encounter = index.get((res.get("encounter") or {}).get("reference")) if index else None
+        if not isinstance(res, dict):
+            raise InputFormatError(f"expected a Composition object, got {type(res).__name__}")
+        subject = index.get(reference_of(res.get("subject"))) if index else None
+        encounter = index.get(reference_of(res.get("encounter"))) if index else None
         return document_from_composition(
             res, patient=typed(subject, "Patient"), encounter=typed(encounter, "Encounter"), where=where
         )
     except InputFormatError as e:
-        return Rejection(where or "fhir", e.problem, f"Composition/{res.get('id')}")
+        return Rejection(where or "fhir", e.problem, source_id)

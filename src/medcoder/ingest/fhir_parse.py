@@ -56,16 +56,28 @@ def _model(resource_type: str) -> Any:
     }[resource_type]
 
 
-def validate(resource: dict, *, where: str | None = None) -> Any:
-    """Build the R4B model for ``resource``; raise ``InputFormatError`` listing failing element paths."""
+def validate(resource: dict, *, where: str | None = None, expect: str | None = None) -> Any:
+    """Build the R4B model for ``resource``; raise ``InputFormatError`` listing failing element paths.
+
+    With ``expect``, a resource of another type is refused (a Patient is no DocumentReference).
+    """
+    if not isinstance(resource, dict):
+        raise InputFormatError(f"expected a FHIR resource object, got {type(resource).__name__}", path=where)
     rtype = resource.get("resourceType")
+    shown = rtype[:40] if isinstance(rtype, str) else rtype
+    if expect is not None and rtype != expect:
+        raise InputFormatError(f"expected a {expect}, got resourceType {shown!r}", path=where)
     try:
-        return _model(str(rtype)).model_validate(resource)
+        model = _model(str(rtype))
     except KeyError as e:
-        raise InputFormatError(f"resource type {rtype!r} is not parsed here", path=where) from e
+        raise InputFormatError(f"resource type {shown!r} is not parsed here", path=where) from e
+    try:
+        return model.model_validate(resource)
     except ValidationError as e:
         paths = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}" for err in e.errors()[:5])
         raise InputFormatError(f"invalid FHIR {rtype}: {paths}", path=where) from None
+    except (ValueError, TypeError, AttributeError, RecursionError) as e:  # raised raw by fhir_core validators
+        raise InputFormatError(f"invalid FHIR {rtype} ({type(e).__name__})", path=where) from None
 
 
 def _date(value: object) -> dt.date | None:
@@ -103,7 +115,11 @@ def _doc_type(codeable: Any | None) -> str:
 
 
 def _choose_content(contents: Iterable[Any]) -> list[Any]:
+    """Contents in order of preference (``PREFERRED`` content types first; no attachment last)."""
+
     def rank(c: Any) -> int:
+        if c.attachment is None:
+            return len(PREFERRED) + 1
         main, _ = content_type_parts(c.attachment.contentType)
         return PREFERRED.index(main) if main in PREFERRED else len(PREFERRED)
 
@@ -126,9 +142,9 @@ def document_from_docref(
     Inline ``attachment.data`` is decoded directly; an ``attachment.url`` is fetched with ``fetch``
     (a FHIR client, or a lookup in the surrounding Bundle).
     """
-    dr = validate(resource, where=where)
-    pat = _as_model(patient, where)
-    enc = _as_model(encounter, where)
+    dr = validate(resource, where=where, expect="DocumentReference")
+    pat = _as_model(patient, where, "Patient")
+    enc = _as_model(encounter, where, "Encounter")
     if not dr.content:
         raise InputFormatError("DocumentReference has no content", path=where)
     errors: list[str] = []
@@ -136,7 +152,11 @@ def document_from_docref(
     for content in _choose_content(dr.content):
         att = content.attachment
         try:
+            if att is None:
+                raise InputFormatError("content has no attachment")
             if att.data is not None:
+                if not att.contentType:
+                    raise InputFormatError("attachment has data but no contentType (FHIR R4 att-1)")
                 data, ctype = att.data, att.contentType
             elif att.url:
                 if fetch is None:
@@ -184,18 +204,54 @@ def document_from_docref(
     )
 
 
+def as_object(value: object) -> dict:
+    """``value`` if it is a JSON object, else ``{}``: malformed elements read as absent, never crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def reference_of(value: object) -> str | None:
+    """``Reference.reference`` of a JSON value, or None when it is not a Reference object with a string."""
+    ref = as_object(value).get("reference")
+    return ref if isinstance(ref, str) else None
+
+
+def bundle_entries(bundle: dict) -> list[object]:
+    """``Bundle.entry`` as a list; raise ``InputFormatError`` when it is present but not an array."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise InputFormatError(f"Bundle.entry must be an array, got {type(entries).__name__}")
+    return entries
+
+
+def entry_resource(entry: object) -> dict | None:
+    """The resource of one Bundle entry, or None when the entry or its resource is not an object."""
+    res = as_object(entry).get("resource")
+    return res if isinstance(res, dict) else None
+
+
 class BundleIndex:
-    """Resolve references inside a Bundle by fullUrl, ``Type/id`` and trailing ``Type/id`` of URLs."""
+    """Resolve references inside a Bundle by fullUrl, ``Type/id`` and trailing ``Type/id`` of URLs.
+
+    Entries that are not objects, or hold no resource object, are skipped here; the parser that
+    walks the entries reports them.
+    """
 
     def __init__(self, bundle: dict) -> None:
         self.by_key: dict[str, dict] = {}
         self._models: dict[int, Any] = {}
-        for entry in bundle.get("entry") or []:
-            res = entry.get("resource") or {}
-            if entry.get("fullUrl"):
-                self.by_key[entry["fullUrl"]] = res
-            if res.get("id") and res.get("resourceType"):
-                self.by_key[f"{res['resourceType']}/{res['id']}"] = res
+        entries = bundle.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
+            res = entry_resource(entry)
+            if res is None:
+                continue
+            full_url = as_object(entry).get("fullUrl")
+            if isinstance(full_url, str) and full_url:
+                self.by_key[full_url] = res
+            rid, rtype = res.get("id"), res.get("resourceType")
+            if isinstance(rid, str) and rid and isinstance(rtype, str) and rtype:
+                self.by_key[f"{rtype}/{rid}"] = res
 
     def get(self, ref: str | None) -> dict | None:
         if not ref:
@@ -227,11 +283,12 @@ class BundleIndex:
 
 
 def typed(resource: dict | None, rtype: str) -> dict | None:
-    return resource if resource and resource.get("resourceType") == rtype else None
+    """``resource`` when it is a ``rtype`` resource object, else None."""
+    return resource if isinstance(resource, dict) and resource.get("resourceType") == rtype else None
 
 
-def _as_model(resource: Any | None, where: str | None) -> Any | None:
-    """A validated model from a resource dict (or an already validated model, passed through)."""
+def _as_model(resource: Any | None, where: str | None, expect: str) -> Any | None:
+    """A validated ``expect`` model from a resource dict (or an already validated model, passed through)."""
     if resource is None or not isinstance(resource, dict):
         return resource
-    return validate(resource, where=where)
+    return validate(resource, where=where, expect=expect)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 
 import hl7
+import hl7.util
 
 from medcoder.data.records import Document, Patient, Setting, Sex
 from medcoder.errors import InputFormatError
@@ -24,6 +26,7 @@ from medcoder.ingest.text import normalise_whitespace
 log = logging.getLogger(__name__)
 
 TEXT_TYPES = {"TX", "FT", "ST"}
+SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 PATIENT_CLASS = {
     "I": Setting.INPATIENT,
     "O": Setting.OUTPATIENT,
@@ -52,9 +55,41 @@ def split_messages(text: str) -> list[str]:
             chunks.append(seg)
         elif seg.strip():
             if not chunks:
-                raise InputFormatError("HL7 v2 text does not start with an MSH segment")
+                raise InputFormatError(f"HL7 v2 {first_segment_problem(seg)}")
             chunks[-1] += "\r" + seg
+    if not chunks:
+        raise InputFormatError("HL7 v2 file is empty (expected an MSH segment)")
     return chunks
+
+
+def first_segment_problem(segment: str) -> str:
+    """What is wrong with a first segment that is not MSH, e.g. ``first segment is 'MSX', expected MSH``.
+
+    Only a plausible segment id (three capitals or digits) is quoted, so free text is never echoed.
+    """
+    name = segment.strip("\x0b\x1c ")[:3]
+    if SEGMENT_ID.fullmatch(name):
+        return f"first segment is '{name}', expected MSH"
+    return "first segment does not start with a segment id, expected MSH"
+
+
+class WithholdFieldValues(logging.Filter):
+    """python-hl7 logs the raw field (note text) when an escape sequence does not decode; keep only
+    the fact that it happened, never the value or a traceback that quotes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = "python-hl7: could not decode an escape sequence or segment (value withheld)"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _withhold_hl7_field_values() -> None:
+    """Attach ``WithholdFieldValues`` to python-hl7's logger (named after its file), once."""
+    logger = logging.getLogger(hl7.util.__file__)
+    if not any(isinstance(f, WithholdFieldValues) for f in logger.filters):
+        logger.addFilter(WithholdFieldValues())
 
 
 def _segments(msg: object, name: str) -> list:
@@ -84,6 +119,7 @@ def _date(value: str) -> dt.date | None:
 
 def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
     """Parse one MDM or ORU message into an ``IngestedDocument`` (text from TX/FT/ST OBX)."""
+    _withhold_hl7_field_values()
     message = message.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x0b\x1c ")
     try:
         msg = hl7.parse(message)
@@ -100,12 +136,17 @@ def parse_hl7v2(message: str, *, where: str | None = None) -> IngestedDocument:
     control_id = _field(msh, 10)
     lines: list[str] = []
     obx_status: set[str] = set()
-    for seg in _segments(msg, "OBX"):
+    for n, seg in enumerate(_segments(msg, "OBX"), 1):
         if _field(seg, 2) not in TEXT_TYPES:
             continue
         raw = _field(seg, 5)
         for rep_value in raw.split(rep):
-            lines.append(msg.unescape(rep_value).replace("\r", "\n"))
+            try:
+                lines.append(msg.unescape(rep_value).replace("\r", "\n"))
+            except (ValueError, IndexError, KeyError) as e:  # python-hl7 on e.g. a bad repeat count
+                raise InputFormatError(
+                    f"HL7 v2 OBX segment {n} has an escape sequence that does not decode", path=where
+                ) from e
         obx_status.add(_field(seg, 11))
     text = normalise_whitespace("\n".join(lines))
     if not text:

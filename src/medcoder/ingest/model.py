@@ -52,16 +52,27 @@ class ReadinessFinding:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class FileLine:
+    """What one input file gave: how many documents parsed and how many were rejected."""
+
+    path: str
+    documents: int
+    rejected: int
+
+
 @dataclass(slots=True)
 class BatchReport:
     """Everything one intake run saw: ready documents, held-back documents and rejections.
 
-    Nothing is dropped silently: every input ends up in exactly one of the three lists.
+    Nothing is dropped silently: every input ends up in exactly one of the three lists, and a
+    file batch (``medcoder.ingest.batch.ingest_paths``) also has one ``files`` line per file read.
     """
 
     ready: list[IngestedDocument] = field(default_factory=list)
     held: list[tuple[IngestedDocument, tuple[ReadinessFinding, ...]]] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    files: list[FileLine] = field(default_factory=list)
 
     @property
     def parsed(self) -> list[IngestedDocument]:
