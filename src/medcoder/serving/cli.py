@@ -23,9 +23,19 @@ def serve_cmd(
     ),
     audit_db: str | None = typer.Option(None, help="audit store URL or SQLite path"),
 ) -> None:
-    """Run `bentoml serve` of serving/service.py on 127.0.0.1 (Ctrl+C stops it)."""
+    """Run `bentoml serve` of serving/service.py on 127.0.0.1 (Ctrl+C stops it).
+
+    The configuration is checked first (model directory, JWT secret or key file, free port): a
+    problem is one line on stderr and exit status 2, before anything is started.
+    """
+    from medcoder.serving.preflight import StartupError, preflight
     from medcoder.serving.server import SERVICE_DIR, SERVICE_TARGET
 
+    try:
+        preflight(config, model.resolve() if model is not None else None, bento_model, "127.0.0.1", port)
+    except StartupError as e:
+        typer.echo(f"medcoder serve: {e}", err=True)
+        raise typer.Exit(2) from None
     env = dict(os.environ)
     if model is not None:
         env["MEDCODER_MODEL_DIR"] = str(model.resolve())
