@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType
 from medcoder.audit.store import AuditStore, AuditWriteError
 from medcoder.coding.context import EncounterContext
@@ -36,6 +38,12 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "/v1/code_batch": Permission.CODE_BATCH,
     "/v1/feedback": Permission.FEEDBACK,
     "/v1/health": None,  # any authenticated caller
+}
+# The request model each route's body must match (checked by asgi.AuthGuard before BentoML parses it).
+ROUTE_INPUTS: dict[str, type[BaseModel]] = {
+    "/v1/code": CodeRequest,
+    "/v1/code_batch": BatchRequest,
+    "/v1/feedback": FeedbackRequest,
 }
 
 

@@ -1,10 +1,14 @@
-"""ASGI pieces the BentoML service installs: an auth + body-size guard and PHI-safe logging.
+"""ASGI pieces the BentoML service installs: an auth + body guard, one error shape, PHI-safe logging.
 
 ``AuthGuard`` runs before BentoML parses a body: it authenticates the bearer token and checks the
 route's permission (401/403 with a fixed message, no PHI), refuses bodies over the configured size
-(413), and leaves the principal in the ASGI scope for the API. ``install_log_redaction`` strips
-exception details from log records of the web stack: a pydantic validation traceback quotes the
-input it rejected, which may be note text.
+(413) or not JSON (415), validates the body against the route's request model (400 with a
+``pointer`` to the first bad field and a ``detail`` list, never the rejected values), and leaves
+the principal in the ASGI scope for the API. Any other error that BentoML or Starlette produce under
+``/v1`` is rewritten into the same ``ErrorBody`` shape, and ``/docs.json`` documents that shape
+(``medcoder.serving.openapi``). ``install_log_redaction`` strips exception details from log records
+of the web stack: a pydantic validation traceback quotes the input it rejected, which may be note
+text.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from medcoder.serving.auth import AuthError
 
@@ -22,6 +29,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 JSON_TYPES = frozenset({"application/json", ""})
+API_PREFIX = "/v1/"
+OPENAPI_PATH = "/docs.json"
 REDACTED_LOGGERS = ("", "bentoml", "bentoml._internal.server.http_app", "_bentoml_impl.server.app",
                     "uvicorn", "uvicorn.error", "uvicorn.access", "bentoml.serve")  # fmt: skip
 
@@ -36,6 +45,118 @@ async def send_json(
     await send({"type": "http.response.body", "body": data})
 
 
+def json_pointer(loc: tuple[str | int, ...] | list[str | int]) -> str:
+    """RFC 6901 pointer of a pydantic ``loc``: ``("patient", "age")`` -> ``/patient/age``."""
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
+def validation_error_body(exc: ValidationError) -> dict[str, Any]:
+    """The 400 body for a request that does not match its schema; rejected values are left out."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    detail = [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in errors[:20]]
+    first = errors[0] if errors else {"loc": (), "type": "invalid", "msg": "invalid request"}
+    if first["type"] == "json_invalid":
+        return {
+            "error": "request body is not valid JSON",
+            "pointer": "/",
+            "request_id": None,
+            "detail": detail,
+        }
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return {"error": f"invalid request: {where}: {first['msg']}{more}", "pointer": json_pointer(first["loc"]),
+            "request_id": None, "detail": detail}  # fmt: skip
+
+
+def as_error_body(status: int, body: bytes) -> dict[str, Any] | None:
+    """``body`` in the ``ErrorBody`` shape, or None when it already is one.
+
+    Used on 4xx/5xx answers the service did not write itself (BentoML's validation body, Starlette's
+    404/405): their ``error`` text is kept only when it is a plain phrase, and ``detail`` entries
+    keep only ``loc``, ``type`` and ``msg``.
+    """
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]  # BentoML wraps some errors in a one-item list
+    if isinstance(data, dict) and "error" in data and "pointer" in data:
+        return None
+    raw = data.get("detail") if isinstance(data, dict) else None
+    detail = [{"loc": list(d.get("loc") or []), "type": str(d.get("type", "")), "msg": str(d.get("msg", ""))}
+              for d in raw if isinstance(d, dict)] if isinstance(raw, list) else None  # fmt: skip
+    if detail:
+        first = detail[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        return {"error": f"invalid request: {where}: {first['msg']}", "pointer": json_pointer(first["loc"]),
+                "request_id": None, "detail": detail}  # fmt: skip
+    text = data.get("error") if isinstance(data, dict) else None
+    text = text if isinstance(text, str) else raw if isinstance(raw, str) else None
+    phrase = text.splitlines()[0][:200] if text else HTTPStatus(status).phrase
+    return {"error": phrase, "pointer": None, "request_id": None}
+
+
+Rewrite = Callable[[int, bytes], bytes | None]
+
+
+async def rewrite_response(app: Callable[..., Awaitable[None]], scope: Scope, receive: Receive, send: Send,
+                           rewrite: Rewrite, *, only_errors: bool = True) -> None:  # fmt: skip
+    """Run ``app``; buffer its response (errors only when ``only_errors``) and let ``rewrite`` replace
+    the body (it returns new bytes, or None to keep the body)."""
+    start: MutableMapping[str, Any] | None = None
+    chunks: list[bytes] = []
+
+    async def capture(message: MutableMapping[str, Any]) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            if only_errors and message["status"] < 400:
+                await send(message)
+                return
+            start = message
+            return
+        if start is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        new = rewrite(start["status"], body)
+        if new is not None:
+            body = new
+            headers = [
+                (k, v)
+                for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-length", b"content-type")
+            ]
+            start["headers"] = [*headers, (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]  # fmt: skip
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    await app(scope, receive, capture)
+
+
+def _error_shape(status: int, body: bytes) -> bytes | None:
+    fixed = as_error_body(status, body)
+    return json.dumps(fixed).encode() if fixed is not None else None
+
+
+def _documented(routes: list[str]) -> Rewrite:
+    def rewrite(status: int, body: bytes) -> bytes | None:
+        from medcoder.serving.openapi import document_errors
+
+        if status != 200:
+            return None
+        try:
+            return json.dumps(document_errors(json.loads(body), routes)).encode()
+        except ValueError:
+            return None
+
+    return rewrite
+
+
 class AuthGuard:
     """Pure ASGI middleware for the routes in ``medcoder.serving.app.ROUTE_PERMISSIONS``."""
 
@@ -43,12 +164,25 @@ class AuthGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from medcoder.serving.app import PRINCIPAL_SCOPE_KEY, ROUTE_PERMISSIONS, CodingService
+        from medcoder.serving.app import ROUTE_PERMISSIONS
 
         path = scope.get("path", "")
-        if scope.get("type") != "http" or path not in ROUTE_PERMISSIONS:
+        if scope.get("type") != "http":
             await self.app(scope, receive, send)
-            return
+        elif path == OPENAPI_PATH:
+            await rewrite_response(self.app, scope, receive, send, _documented(list(ROUTE_PERMISSIONS)),
+                                   only_errors=False)  # fmt: skip
+        elif path in ROUTE_PERMISSIONS:
+            await rewrite_response(self._guard, scope, receive, send, _error_shape)
+        elif path.startswith(API_PREFIX):
+            await rewrite_response(self.app, scope, receive, send, _error_shape)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from medcoder.serving.app import PRINCIPAL_SCOPE_KEY, ROUTE_INPUTS, ROUTE_PERMISSIONS, CodingService
+
+        path = scope.get("path", "")
         service = await asyncio.to_thread(CodingService.shared)
         header = None
         length = None
@@ -90,6 +224,13 @@ class AuthGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        model: type[BaseModel] | None = ROUTE_INPUTS.get(path)
+        if model is not None:
+            try:
+                model.model_validate_json(body or b"{}")  # as BentoML will: same model, JSON mode
+            except ValidationError as exc:
+                await send_json(send, 400, validation_error_body(exc))
+                return
         replayed = False
 
         async def replay() -> MutableMapping[str, Any]:

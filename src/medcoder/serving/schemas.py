@@ -89,12 +89,29 @@ class BatchResponse(BaseModel):
     results: list[CodingResponse]
 
 
+class ErrorDetail(BaseModel):
+    """One field that failed schema validation: where (``loc``, as pydantic gives it), which check
+    failed (``type``) and a fixed message (``msg``); the rejected value is never included."""
+
+    loc: list[str | int]
+    type: str
+    msg: str
+
+
 class ErrorBody(BaseModel):
-    """Body of every 4xx/5xx the service itself returns; ``pointer`` is a JSON pointer into the request."""
+    """Body of every 4xx/5xx of the ``/v1`` API; ``pointer`` is a JSON pointer into the request.
+
+    400: the body is not JSON or does not match the request schema (``detail`` lists each field);
+    401/403: authentication or role; 413: body or note too large; 415: not JSON; 422: content
+    checks (empty note, unknown payer, invalid FHIR, ...); 503: audit trail or auth store down.
+    """
 
     error: str
     pointer: str | None = None
     request_id: str | None = None
+    detail: list[ErrorDetail] | None = Field(
+        default=None, description="Schema validation failures (400 only)."
+    )
 
 
 class Health(BaseModel):
