@@ -22,7 +22,7 @@ from medcoder.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = Path("training/out/calibrated")
+DEFAULT_MODEL = Path("training/out/index_coder")  # the default coder, built by `medcoder train-index`
 DEFAULT_NOTE = Path("configs/demo/sample_note.txt")
 # The sample note's visit date: inside ICD-10-CM FY2026 (2025-10-01 to 2026-09-30), the window the
 # shipped code set and rule data are effective for.

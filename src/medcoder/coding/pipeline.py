@@ -40,6 +40,8 @@ from medcoder.coding.rules_step import apply_rules
 from medcoder.coding.scoring import Scored, attention_spans, explainer_spans, score_batch
 from medcoder.data.records import Document
 from medcoder.models.bundle import ModelBundle
+from medcoder.models.index_bundle import IndexBundle, IndexScorer
+from medcoder.models.loading import load_model
 from medcoder.rules import RuleSet
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class CodingPipeline:
 
     def __init__(
         self,
-        model: ModelBundle,
+        model: ModelBundle | IndexBundle,
         config: PipelineConfig | None = None,
         *,
         rules: RuleSet | None = None,
@@ -94,7 +96,7 @@ class CodingPipeline:
             # One intra-op thread: on a shared or small machine more threads spin against each other
             # (a tiny LSTM ran 100x slower with 2 threads under load); scale with workers instead.
             torch.set_num_threads(config.torch_threads or 1)
-        model = ModelBundle.load(path)
+        model = load_model(path)
         calibrate, route, name = bundle_hooks(model, config.auto_min_probability)
         return cls(model, config, calibrate=calibrate, route=route, routing_name=name)
 
@@ -122,7 +124,12 @@ class CodingPipeline:
         t0 = time.perf_counter()
         texts = [normalise_text(doc.text) for doc, _ in items]
         want_attention = self.config.evidence_method == "attention"
-        scored = score_batch(self.model.scorer, texts, self.config.batch_size, keep_attention=want_attention)
+        scorer = self.model.scorer
+        scored = (
+            scorer.score_texts(texts)
+            if isinstance(scorer, IndexScorer)
+            else score_batch(scorer, texts, self.config.batch_size, keep_attention=want_attention)
+        )
         raw = np.stack([s.probs for s in scored])
         calibrated = np.clip(self.calibrate(raw), 0.0, 1.0)
         t_model = time.perf_counter()
@@ -149,6 +156,9 @@ class CodingPipeline:
 
     def _evidence(self, text: str, scored: Scored, targets: list[int]) -> dict[int, list]:
         n = self.config.evidence_spans
+        mention_spans = getattr(scored, "spans", None)
+        if mention_spans is not None:  # the index coder: evidence is the mention each code came from
+            return {j: list(mention_spans.get(j, []))[:n] for j in targets}
         if self.config.evidence_method == "attention":
             return attention_spans(self.model.scorer, text, scored, targets, n)
         return explainer_spans(self.model.scorer, text, targets, self.config.evidence_method, n)

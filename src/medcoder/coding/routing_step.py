@@ -24,6 +24,7 @@ import numpy as np
 from medcoder.coding.result import RouteDecision, RouteResult, RuleFinding, Suggestion, Suppressed
 from medcoder.data.records import Document
 from medcoder.models.bundle import ModelBundle
+from medcoder.models.index_bundle import IndexBundle
 from medcoder.routing.features import build_batch, counts_vector, rule_feature_counts
 from medcoder.routing.policy import ChartInput, CodeCandidate, route_chart
 
@@ -91,7 +92,7 @@ def threshold_route(auto_min_probability: float) -> Route:
     return route
 
 
-def bundle_hooks(model: ModelBundle, fallback_auto_min: float) -> tuple[Calibrate, Route, str]:
+def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> tuple[Calibrate, Route, str]:
     """(calibrate, route, description) for ``model``; fallbacks when it was never calibrated."""
     if model.routing is None:
         log.info("model directory has no routing.json: identity calibration, threshold routing")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medcoder.models.bundle import ModelBundle, tree_digest
+from medcoder.models.bundle import tree_digest
+from medcoder.models.loading import is_index_model, load_model
 from medcoder.rules import RuleSet
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def tag_part(value: str) -> str:
 
 def model_metadata(model_dir: Path, source: str) -> dict[str, Any]:
     """Metadata stored with the BentoML model (all JSON-simple values)."""
-    bundle = ModelBundle.load(model_dir)
+    bundle = load_model(model_dir)
     versions = bundle.versions
     return {
         "model_name": bundle.name,
@@ -75,8 +76,8 @@ def resolve_source(source: str, workdir: Path) -> Path:
             )
         return hits[0]
     path = Path(source)
-    if not (path / "weights.safetensors").exists():
-        raise FileNotFoundError(f"{path} is not a medcoder model directory (no weights.safetensors)")
+    if not (path / "weights.safetensors").exists() and not is_index_model(path):
+        raise FileNotFoundError(f"{path} is not a medcoder model directory (no weights.safetensors or index_coder.json)")
     return path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from medcoder.terminology.abbreviations import abbreviations
 from medcoder.terminology.systems import CodeSystem
 
 log = logging.getLogger(__name__)
@@ -27,23 +28,13 @@ log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STOP = "a an and as at by for from in into is of on or the to with"
 STOPWORDS = frozenset(_STOP.split())
-ABBREVIATIONS: dict[str, str] = {
-    "ckd": "chronic kidney disease", "copd": "chronic obstructive pulmonary disease",
-    "chf": "congestive heart failure", "hf": "heart failure", "htn": "hypertension",
-    "dm": "diabetes mellitus", "t2dm": "type 2 diabetes mellitus", "t1dm": "type 1 diabetes mellitus",
-    "mi": "myocardial infarction", "afib": "atrial fibrillation", "af": "atrial fibrillation",
-    "uti": "urinary tract infection", "cad": "coronary artery disease", "gerd": "gastro esophageal reflux disease",
-    "dvt": "deep vein thrombosis", "pe": "pulmonary embolism", "cva": "cerebral infarction stroke",
-    "tia": "transient ischemic attack", "aki": "acute kidney failure", "esrd": "end stage renal disease",
-    "bph": "benign prostatic hyperplasia", "osa": "obstructive sleep apnea", "ra": "rheumatoid arthritis",
-    "oa": "osteoarthritis", "hld": "hyperlipidemia", "cabg": "coronary artery bypass graft",
-    "sob": "shortness of breath", "uri": "upper respiratory infection", "fx": "fracture",
-}  # fmt: skip
+ABBREVIATIONS: dict[str, str] = abbreviations()  # the curated list in terminology/data
 _SUFFIXES = ("ically", "ations", "ation", "ities", "ness", "ment", "ions", "ion", "ive", "ing", "ies",
              "ic", "es", "ed", "al", "s")  # fmt: skip
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """Light suffix stripping: diabetes/diabetic -> diabet, hypertension/hypertensive -> hypertens."""
     if word.isdigit() or len(word) <= 4:
         return word
     for suf in _SUFFIXES:
@@ -58,7 +49,7 @@ def tokenize(text: str) -> list[str]:
     for tok in _TOKEN.findall(text.lower()):
         for word in ABBREVIATIONS.get(tok, tok).split():
             if word not in STOPWORDS:
-                out.append(_stem(word))
+                out.append(stem(word))
     return out
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from medcoder.training.index_coder import evaluate_index_cmd, train_index_cmd
+
 DATA_HELP = "JSONL/CSV/Parquet documents, or codiesp:<split>[:D|P] for the shared CodiEsp corpus (English)"
 
 
@@ -120,3 +122,5 @@ def register(root: typer.Typer) -> None:
     """Add ``train`` and ``tune`` to the root medcoder command (``code`` is ``medcoder.coding.cli``)."""
     root.command("train")(train_cmd)
     root.command("tune")(tune_cmd)
+    root.command("train-index")(train_index_cmd)
+    root.command("evaluate-index")(evaluate_index_cmd)

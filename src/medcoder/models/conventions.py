@@ -1,0 +1,148 @@
+"""ICD-10-CM coding conventions applied to a note's scored codes (after the reranker).
+
+Each rule is a pure function of the predictions above the decision threshold and the note's
+clauses, named after the guideline it follows:
+
+- ``most_specific``: a code whose title says "unspecified" / "without complications" is dropped
+  when a more specific code of the same category is kept (I.B.2, the most specific code the
+  documentation supports): N18.9 beside N18.31, E11.9 beside E11.22.
+- ``hypertension_combinations``: hypertension with CKD is I12.x, with heart failure I11.0, with
+  both I13.x; the link is presumed (I.C.9.a): I10 + N18.31 -> I12.9 + N18.31.
+- ``long_term_drugs``: Z79 status from a drug on the curated list (``long_term_drugs.tsv``) in a
+  clause without a stop/negation cue (I.C.21.c.3).
+- ``symptoms_outside_assessment``: when the note's assessment gives definitive (non-R)
+  diagnoses, a sign or symptom (R00-R99) whose every mention lies outside the assessment is not
+  coded: the assessment is where the provider states what was treated (outpatient IV.D/IV.J), and
+  symptoms that a documented diagnosis explains are integral to it (I.B.4-5).
+
+A rule's output code gets the lower probability of the codes it combines and their spans, and its
+``index_path`` names the rule, so the evidence says why a code is there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from medcoder.data.records import Span
+from medcoder.nlp.mentions import Clause
+from medcoder.terminology.abbreviations import long_term_drugs
+from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
+
+LONG_TERM_DRUG_PROBABILITY = 0.85
+"""Fixed confidence of a Z79 code from the drug list (a rule, not a learned score; the router
+treats it like any other code below its auto threshold)."""
+_STOP_CUES = re.compile(
+    r"\b(stopped|discontinued|d/c|held|allerg\w*|intoleran\w*|no longer|off)\b", re.IGNORECASE
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """A code kept for a note: probability, evidence spans, why (index path or rule)."""
+
+    code: str
+    probability: float
+    spans: tuple[Span, ...]
+    index_path: str
+
+
+def _unspecific(cm: ICD10CM, code: str) -> bool:
+    title = cm.description(code).lower()
+    return "unspecified" in title or "without complication" in title
+
+
+def most_specific(coded: Sequence[Coded], cm: ICD10CM) -> list[Coded]:
+    by_cat: dict[str, list[Coded]] = {}
+    for c in coded:
+        by_cat.setdefault(c.code[:3], []).append(c)
+    out = []
+    for c in coded:
+        siblings = [o for o in by_cat[c.code[:3]] if o.code != c.code and not _unspecific(cm, o.code)]
+        if siblings and _unspecific(cm, c.code):
+            continue
+        out.append(c)
+    return out
+
+
+def _ckd_stage_severe(code: str) -> bool:
+    return code in ("N18.5", "N18.6")
+
+
+def hypertension_combinations(coded: Sequence[Coded]) -> list[Coded]:
+    codes = {c.code: c for c in coded}
+    htn = codes.get("I10")
+    if htn is None:
+        return list(coded)
+    ckd = [c for c in coded if c.code.startswith("N18")]
+    hf = [c for c in coded if c.code.startswith("I50")]
+    if not ckd and not hf:
+        return list(coded)
+    severe = any(_ckd_stage_severe(c.code) for c in ckd)
+    if ckd and hf:
+        target, why = ("I13.2" if severe else "I13.0"), "hypertension + heart failure + CKD (I.C.9.a.3)"
+    elif ckd:
+        target, why = ("I12.0" if severe else "I12.9"), "hypertension + CKD (I.C.9.a.2)"
+    else:
+        target, why = "I11.0", "hypertension + heart failure (I.C.9.a.1)"
+    parts = [htn, *ckd, *hf]
+    combined = Coded(
+        target,
+        min(p.probability for p in parts),
+        tuple(s for p in parts for s in p.spans),
+        f"convention: {why}",
+    )
+    return [combined if c.code == "I10" else c for c in coded]
+
+
+def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
+    drugs = long_term_drugs()
+    found: dict[str, list[Span]] = {}
+    names: dict[str, str] = {}
+    for c in parts:
+        piece = text[c.start : c.end]
+        if "negated" in c.cues or _STOP_CUES.search(piece):
+            continue
+        for m in _WORD.finditer(piece.lower()):
+            code = drugs.get(m.group(0))
+            if code:
+                found.setdefault(code, []).append(Span(c.start + m.start(), c.start + m.end()))
+                names.setdefault(code, m.group(0))
+    return [
+        Coded(
+            code,
+            LONG_TERM_DRUG_PROBABILITY,
+            tuple(spans),
+            f"convention: long-term drug therapy ({names[code]})",
+        )
+        for code, spans in sorted(found.items())
+    ]
+
+
+def symptoms_outside_assessment(coded: Sequence[Coded], parts: Sequence[Clause]) -> list[Coded]:
+    ranges = [(c.start, c.end) for c in parts if c.section == "assessment"]
+    if not ranges:
+        return list(coded)
+
+    def in_assessment(s: Span) -> bool:
+        return any(a <= s.start < b for a, b in ranges)
+
+    definitive = [c for c in coded if c.code[0] not in "RZ" and any(in_assessment(s) for s in c.spans)]
+    if not definitive:
+        return list(coded)
+    return [c for c in coded if c.code[0] != "R" or any(in_assessment(s) for s in c.spans)]
+
+
+def apply_conventions(
+    text: str, parts: Sequence[Clause], coded: Sequence[Coded], cm: ICD10CM | None = None
+) -> list[Coded]:
+    """All rules, in order; ``coded`` are the codes at or above the threshold."""
+    cm = cm or get_icd10cm()
+    kept = {c.code for c in coded}
+    out = list(coded) + [d for d in long_term_drug_codes(text, parts) if d.code not in kept]
+    out = symptoms_outside_assessment(out, parts)
+    out = most_specific(out, cm)
+    out = hypertension_combinations(out)
+    return out

@@ -1,0 +1,189 @@
+"""Candidates over the whole ICD-10-CM code set: Alphabetic Index lookup per clause, as a coder does it.
+
+For each clause (``medcoder.nlp.mentions``) every main term whose required words all occur in
+the clause is a start; from there the lookup walks down the subterms whose required words occur
+too, keeping the path that matches most words (the most specific entry the documentation
+supports). Subterms under a "with"/"in" connector may be matched by words anywhere in the note:
+the Official Guidelines (I.A.15) presume the link ("diabetes" + "chronic kidney disease" in
+another sentence -> E11.22). A "see" reference is followed once. The code reached is continued
+in the FY2026 Tabular by ``resolve_code`` (billable, 7th character).
+
+Each :class:`Match` carries the evidence span (the matched words of the clause) and the facts the
+reranker scores: words matched, depth, whether the "with" link reached outside the clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from medcoder.nlp.mentions import Clause, clauses
+from medcoder.terminology.alpha_index import AlphaIndex, resolve_code
+from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One (mention, candidate code) pair."""
+
+    code: str
+    index_code: str
+    node: int
+    main: int
+    clause: int
+    start: int
+    end: int
+    n_required: int
+    n_optional: int
+    depth: int
+    outside: bool
+    main_words: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Path:
+    node: int
+    words: frozenset[str]
+    optional: int
+    depth: int
+    outside: bool
+
+
+class IndexMatcher:
+    """Index lookup over clauses; ``matches(text)`` gives every candidate of a note."""
+
+    def __init__(self, index: AlphaIndex, cm: ICD10CM | None = None, max_depth: int = 8) -> None:
+        self.ix = index
+        self.cm = cm or get_icd10cm()
+        self.max_depth = max_depth
+        counts: dict[str, int] = {}
+        for i in index.mains:
+            for w in index.nodes[i].required:
+                counts[w] = counts.get(w, 0) + 1
+        # each main term is filed under its rarest required word: one lookup finds it
+        self._mains_by_word: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for i in index.mains:
+            for req in (index.nodes[i].required, *index.nodes[i].alternatives):
+                if req:
+                    key = min(req, key=lambda w: (counts.get(w, 0), w))
+                    self._mains_by_word.setdefault(key, []).append((i, req))
+        self._resolved: dict[tuple[str, frozenset[str]], str | None] = {}
+
+    def _descend(self, i: int, here: Positions, note: frozenset[str], path: _Path) -> _Path:
+        """The best path below node ``i`` (most required words, then shallowest)."""
+        best = path
+        if path.depth >= self.max_depth:
+            return best
+        nodes = self.ix.nodes
+        for c in nodes[i].children:
+            child = nodes[c]
+            if child.is_with:
+                for g in child.children:
+                    req = set(nodes[g].required)
+                    if req and not req <= path.words and (here.compact(req) or req <= note):
+                        inside = here.compact(req)
+                        sub = _Path(
+                            g, path.words | req, path.optional, path.depth + 2, path.outside or not inside
+                        )
+                        best = _better(best, self._descend(g, here, note, sub))
+                continue
+            req = set(child.required)
+            if req and here.compact(req) and not req <= path.words:
+                opt = sum(1 for w in child.optional if w in here)
+                sub = _Path(c, path.words | req, path.optional + opt, path.depth + 1, path.outside)
+                best = _better(best, self._descend(c, here, note, sub))
+        return best
+
+    def _resolve(self, code: str, words: frozenset[str]) -> str | None:
+        key = (code, words)
+        if key not in self._resolved:
+            self._resolved[key] = resolve_code(code, words, self.cm)
+        return self._resolved[key]
+
+    def match_clause(self, k: int, clause: Clause, note: frozenset[str]) -> list[Match]:
+        here = Positions(clause)
+        stems = clause.stems()
+        nodes = self.ix.nodes
+        out: list[Match] = []
+        seen: set[int] = set()
+        for w in stems:
+            for i, req in self._mains_by_word.get(w, ()):
+                main = nodes[i]
+                if i in seen or not here.compact(set(req)):
+                    continue
+                seen.add(i)
+                opt = sum(1 for t in main.optional if t in here)
+                start = _Path(i, frozenset(req), opt, 0, False)
+                path = self._descend(i, here, note, start)
+                node = path.node
+                code = self.ix.code_of(node)
+                if code is None and nodes[node].see:
+                    target = self.ix.follow(nodes[node].see)
+                    if target is not None:
+                        path = self._descend(target, here, note, _Path(target, path.words, path.optional,
+                                                                       path.depth, path.outside))  # fmt: skip
+                        code = self.ix.code_of(path.node)
+                if code is None:
+                    continue
+                billable = self._resolve(code, stems)
+                if billable is None:
+                    continue
+                spans = [(wd.start, wd.end) for wd in clause.words if wd.stem in path.words]
+                out.append(
+                    Match(
+                        code=billable,
+                        index_code=code,
+                        node=path.node,
+                        main=i,
+                        clause=k,
+                        start=min(s for s, _ in spans),
+                        end=max(e for _, e in spans),
+                        n_required=len(path.words),
+                        n_optional=path.optional,
+                        depth=path.depth,
+                        outside=path.outside,
+                        main_words=len(req),
+                    )
+                )
+        return out
+
+    def matches(self, text: str, parts: Sequence[Clause] | None = None) -> tuple[list[Clause], list[Match]]:
+        """The note's clauses and all their candidate matches."""
+        parts = list(parts) if parts is not None else clauses(text)
+        note = frozenset(w.stem for c in parts for w in c.words if "negated" not in c.cues)
+        out: list[Match] = []
+        for k, c in enumerate(parts):
+            out.extend(self.match_clause(k, c, note))
+        return parts, out
+
+
+class Positions:
+    """Where each stem occurs in a clause (word positions), for the adjacency check."""
+
+    def __init__(self, clause: Clause, slack: int = 1) -> None:
+        self.slack = slack
+        self.pos: dict[str, list[int]] = {}
+        for k, w in enumerate(clause.words):
+            self.pos.setdefault(w.stem, []).append(k)
+
+    def __contains__(self, stem: object) -> bool:
+        return stem in self.pos
+
+    def compact(self, words: set[str]) -> bool:
+        """All ``words`` occur, within a window of ``len(words) + slack`` positions ("stage 3a",
+        not "type 2 ... stage")."""
+        if not all(w in self.pos for w in words):
+            return False
+        if len(words) == 1:
+            return True
+        width = len(words) + self.slack
+        first, *rest = sorted(words, key=lambda w: len(self.pos[w]))
+        return any(all(any(abs(q - p) < width for q in self.pos[w]) for w in rest) for p in self.pos[first])
+
+
+def _better(a: _Path, b: _Path) -> _Path:
+    if len(b.words) != len(a.words):
+        return b if len(b.words) > len(a.words) else a
+    if b.optional != a.optional:
+        return b if b.optional > a.optional else a
+    return a if a.depth <= b.depth else b

@@ -1,0 +1,121 @@
+"""Clauses, words and assertion cues of a note: what the index coder reads.
+
+A *clause* is the unit a coder reads a diagnostic statement in: a sentence, a list item, or a
+piece between semicolons; MTSamples' inline headers (``ASSESSMENT:,``) and ``1.  `` list markers
+start new clauses. Each clause has its words (stems with character offsets; abbreviations from
+the curated list expanded, every expanded word keeping the abbreviation's offsets), its section
+(the nearest header before it) and its assertion cues (negated, family, historical, uncertain,
+hypothetical) from a short cue list: cheap features for the reranker. The pipeline's medspacy
+ConText step stays the authority on assertion before a code is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medcoder.terminology.abbreviations import abbreviations
+from medcoder.terminology.search import STOPWORDS, stem
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+)?(?:'s)?")
+# Sentence ends, semicolons, MTSamples' ".," and ":," after headers, list markers "2.  ", line breaks.
+_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])|;|\.,|:,|\n+|(?:^|\s)\d{1,2}\.\s+(?=[A-Za-z])")
+_HEADER = re.compile(r"(?:^|(?<=[.,\n]))[ \t]*([A-Z][A-Z /&()-]{2,60}):", re.MULTILINE)
+
+SECTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "assessment": ("assessment", "impression", "diagnos", "problem", "plan", "postoperative", "preoperative",
+                   "discharge", "final", "indication", "findings"),
+    "history": ("past", "history", "pmh", "surgical"),
+    "family": ("family",),
+    "social": ("social",),
+    "hpi": ("present illness", "hpi", "chief complaint", "reason", "subjective"),
+    "ros": ("review of systems", "ros"),
+    "exam": ("exam", "physical", "vital", "objective", "heent", "neck", "chest", "heart", "lungs", "abdomen",
+             "extremities", "neuro", "skin", "general"),
+    "meds": ("medication", "allerg"),
+    "procedure": ("procedure", "operation", "technique", "description"),
+}  # fmt: skip
+SECTIONS = (*SECTION_GROUPS, "other")
+
+CUES: dict[str, frozenset[str]] = {
+    "negated": frozenset(["no", "not", "denies", "denied", "deny", "negative", "without", "free", "absent", "ruled", "none"]),
+    "family": frozenset(["family", "mother", "father", "sister", "brother", "son", "daughter", "aunt", "uncle", "grandmother", "grandfather"]),
+    "historical": frozenset(["history", "h/o", "hx", "resolved", "prior", "previous", "past", "former", "remote", "s/p", "status"]),
+    "uncertain": frozenset(["possible", "probable", "likely", "suspected", "suspect", "r/o", "rule", "questionable", "versus", "vs", "concern", "consider", "differential"]),
+    "hypothetical": frozenset(["if", "return", "should", "develop", "worsen", "risk"]),
+}  # fmt: skip
+CUE_KINDS = tuple(CUES)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    stem: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    start: int
+    end: int
+    words: tuple[Word, ...]
+    section: str
+    cues: tuple[str, ...]  # cue kinds present in the clause
+
+    def stems(self) -> frozenset[str]:
+        return frozenset(w.stem for w in self.words)
+
+
+def section_group(header: str) -> str:
+    h = header.lower()
+    for group, keys in SECTION_GROUPS.items():
+        if any(k in h for k in keys):
+            return group
+    return "other"
+
+
+def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
+    """Word stems of ``text[start:end]`` with offsets; abbreviations expanded, stop words dropped."""
+    abbr = abbreviations()
+    out: list[Word] = []
+    for m in _WORD.finditer(text, start, len(text) if end is None else end):
+        raw = m.group(0).lower().removesuffix("'s")
+        parts = [raw] if raw in abbr else raw.split("/")
+        for part in parts:
+            for w in abbr.get(part, part).split():
+                w = w.lower()
+                if w in STOPWORDS or (len(w) == 1 and not w.isdigit()):
+                    continue
+                out.append(Word(stem(w), m.start(), m.end()))
+    return out
+
+
+def _cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
+    raw = {m.group(0).lower().removesuffix("'s") for m in _WORD.finditer(text, start, end)}
+    return tuple(kind for kind, cues in CUES.items() if raw & cues)
+
+
+def clauses(text: str) -> list[Clause]:
+    """The note's clauses in text order (empty clauses dropped)."""
+    found = list(_HEADER.finditer(text))
+    headers = [(m.start(1), section_group(m.group(1))) for m in found]
+    header_spans = [(m.start(1), m.end(1)) for m in found]
+    cuts = sorted({0, len(text), *(m.start() for m in _BREAK.finditer(text)), *(m.end() for m in _BREAK.finditer(text)),
+                   *(h for h, _ in headers)})  # fmt: skip
+    out: list[Clause] = []
+    h = 0
+    section = "other"
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        while h < len(headers) and headers[h][0] <= a:
+            section = headers[h][1]
+            h += 1
+        piece = text[a:b]
+        if not piece.strip():
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        s, e = a + lead, a + len(piece.rstrip())
+        # header words ("HISTORY OF PRESENT ILLNESS:") name a section; they are not statements
+        ws = [w for w in words_of(text, s, e) if not any(a0 <= w.start < b0 for a0, b0 in header_spans)]
+        if ws:
+            out.append(Clause(s, e, tuple(ws), section, _cue_kinds(text, s, e)))
+    return out
