@@ -71,7 +71,9 @@ class CodingPipeline:
             model_version=model.identity,
             code_sets=model.code_sets,
             rule_packs=self.rules.versions(),
-            evidence_method=self.config.evidence_method,
+            evidence_method="index-mention"
+            if isinstance(model, IndexBundle)
+            else self.config.evidence_method,
             routing=routing_name,
             medcoder=pkg_version("medcoder"),
         )

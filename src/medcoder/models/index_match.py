@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from medcoder.nlp.mentions import Clause, clauses
+from medcoder.nlp.mentions import Clause, clauses, excluded_by_scope
 from medcoder.terminology.alpha_index import AlphaIndex, resolve_code
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
@@ -153,7 +153,7 @@ class IndexMatcher:
         note = frozenset(w.stem for c in parts for w in c.words if "negated" not in c.cues)
         out: list[Match] = []
         for k, c in enumerate(parts):
-            out.extend(self.match_clause(k, c, note))
+            out.extend(m for m in self.match_clause(k, c, note) if not excluded_by_scope(text, c, m.start))
         return parts, out
 
 

@@ -20,16 +20,26 @@ from medcoder.terminology.search import STOPWORDS, stem
 _WORD = re.compile(r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+)?(?:'s)?")
 # Sentence ends, semicolons, MTSamples' ".," and ":," after headers, list markers "2.  ", line breaks.
 _BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])|;|\.,|:,|\n+|(?:^|\s)\d{1,2}\.\s+(?=[A-Za-z])")
-_HEADER = re.compile(r"(?:^|(?<=[.,\n]))[ \t]*([A-Z][A-Z /&()-]{2,60}):", re.MULTILINE)
+_HEADER = re.compile(
+    r"(?:^|(?<=[.,\n]))[ \t]*([A-Z][A-Z /&()-]{2,60}):|^[ \t]*([A-Z][A-Za-z /&()-]{2,60}):", re.MULTILINE
+)
+SCOPE_CHARS = 60  # a cue reaches about eight words forward, as ConText's default window
+_SCOPE_END = re.compile(r"\b(but|however|although|except|which|that)\b|[:;]", re.IGNORECASE)
+_SCOPE_CUES = re.compile(
+    r"\b(no|denies|denied|deny|negative for|without|free of|absence of|ruled out|family history of|"
+    r"mother|father|sister|brother)\b",
+    re.IGNORECASE,
+)
 
+# Checked in order: "FAMILY HISTORY" is family and "HISTORY OF PRESENT ILLNESS" hpi before "history".
 SECTION_GROUPS: dict[str, tuple[str, ...]] = {
-    "assessment": ("assessment", "impression", "diagnos", "problem", "plan", "postoperative", "preoperative",
-                   "discharge", "final", "indication", "findings"),
-    "history": ("past", "history", "pmh", "surgical"),
     "family": ("family",),
     "social": ("social",),
     "hpi": ("present illness", "hpi", "chief complaint", "reason", "subjective"),
     "ros": ("review of systems", "ros"),
+    "assessment": ("assessment", "impression", "diagnos", "problem", "plan", "postoperative", "preoperative",
+                   "discharge", "final", "indication", "findings"),
+    "history": ("past", "history", "pmh", "surgical"),
     "exam": ("exam", "physical", "vital", "objective", "heent", "neck", "chest", "heart", "lungs", "abdomen",
              "extremities", "neuro", "skin", "general"),
     "meds": ("medication", "allerg"),
@@ -95,11 +105,23 @@ def _cue_kinds(text: str, start: int, end: int) -> tuple[str, ...]:
     return tuple(kind for kind, cues in CUES.items() if raw & cues)
 
 
+def excluded_by_scope(text: str, clause: Clause, start: int) -> bool:
+    """Whether a mention starting at ``start`` is not an affirmed finding of the patient: it sits in
+    the family history or review of systems, or a negation / family cue precedes it in its clause
+    ("denies chest pain", "mother had breast cancer"). A cheap ConText-style scope used before
+    scoring; the pipeline's medspacy ConText step still checks every suggested code's evidence."""
+    if clause.section in ("family", "ros"):
+        return True
+    window = max(clause.start, start - SCOPE_CHARS)
+    cues = list(_SCOPE_CUES.finditer(text, window, start))
+    return bool(cues) and _SCOPE_END.search(text, cues[-1].end(), start) is None
+
+
 def clauses(text: str) -> list[Clause]:
     """The note's clauses in text order (empty clauses dropped)."""
-    found = list(_HEADER.finditer(text))
-    headers = [(m.start(1), section_group(m.group(1))) for m in found]
-    header_spans = [(m.start(1), m.end(1)) for m in found]
+    found = [(m.start(g), m.end(g)) for m in _HEADER.finditer(text) for g in (1, 2) if m.group(g)]
+    headers = [(a, section_group(text[a:b])) for a, b in found]
+    header_spans = found
     cuts = sorted({0, len(text), *(m.start() for m in _BREAK.finditer(text)), *(m.end() for m in _BREAK.finditer(text)),
                    *(h for h, _ in headers)})  # fmt: skip
     out: list[Clause] = []

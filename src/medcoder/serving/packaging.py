@@ -77,7 +77,9 @@ def resolve_source(source: str, workdir: Path) -> Path:
         return hits[0]
     path = Path(source)
     if not (path / "weights.safetensors").exists() and not is_index_model(path):
-        raise FileNotFoundError(f"{path} is not a medcoder model directory (no weights.safetensors or index_coder.json)")
+        raise FileNotFoundError(
+            f"{path} is not a medcoder model directory (no weights.safetensors or index_coder.json)"
+        )
     return path
 
 

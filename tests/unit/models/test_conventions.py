@@ -1,0 +1,59 @@
+"""Coding conventions on hand-built code lists (no model involved)."""
+
+from __future__ import annotations
+
+from medcoder.data.records import Span
+from medcoder.models.conventions import (
+    LONG_TERM_DRUG_PROBABILITY,
+    Coded,
+    apply_conventions,
+    hypertension_combinations,
+    long_term_drug_codes,
+    most_specific,
+    symptoms_outside_assessment,
+)
+from medcoder.nlp.mentions import clauses
+from medcoder.terminology.icd10cm import get_icd10cm
+
+
+def c(code: str, p: float = 0.9, start: int = 0, end: int = 1) -> Coded:
+    return Coded(code, p, (Span(start, end),), "test")
+
+
+def test_hypertension_with_ckd_heart_failure_or_both() -> None:
+    assert [x.code for x in hypertension_combinations([c("I10", 0.9), c("N18.31", 0.4)])] == [
+        "I12.9",
+        "N18.31",
+    ]
+    combined = hypertension_combinations([c("I10", 0.9), c("N18.31", 0.4)])[0]
+    assert combined.probability == 0.4 and len(combined.spans) == 2  # the weaker part, both spans
+    assert hypertension_combinations([c("I10"), c("N18.6")])[0].code == "I12.0"
+    assert hypertension_combinations([c("I10"), c("I50.22")])[0].code == "I11.0"
+    assert hypertension_combinations([c("I10"), c("I50.22"), c("N18.4")])[0].code == "I13.0"
+    assert hypertension_combinations([c("I10"), c("I50.22"), c("N18.6")])[0].code == "I13.2"
+    assert [x.code for x in hypertension_combinations([c("I10"), c("E78.5")])] == ["I10", "E78.5"]
+
+
+def test_most_specific_code_of_a_category() -> None:
+    cm = get_icd10cm()
+    assert [x.code for x in most_specific([c("N18.9"), c("N18.31")], cm)] == ["N18.31"]
+    assert [x.code for x in most_specific([c("E11.9"), c("E11.22")], cm)] == ["E11.22"]
+    assert [x.code for x in most_specific([c("N18.9"), c("E78.5")], cm)] == ["N18.9", "E78.5"]
+
+
+def test_long_term_drugs_only_from_current_use() -> None:
+    text = "MEDICATIONS:\nMetformin 500 mg twice daily.\nWarfarin was discontinued last year.\nNo insulin."
+    got = long_term_drug_codes(text, clauses(text))
+    assert [(x.code, x.probability) for x in got] == [("Z79.84", LONG_TERM_DRUG_PROBABILITY)]
+    assert text[got[0].spans[0].start : got[0].spans[0].end] == "Metformin"
+
+
+def test_symptoms_outside_assessment_dropped_when_assessment_is_definitive() -> None:
+    text = "HPI:\nMild fatigue.\nASSESSMENT:\nHypertension."
+    parts = clauses(text)
+    fat, htn = text.index("fatigue"), text.index("Hypertension")
+    coded = [c("R53.83", 0.8, fat, fat + 7), c("I10", 0.9, htn, htn + 12)]
+    assert [x.code for x in symptoms_outside_assessment(coded, parts)] == ["I10"]
+    # without a definitive assessment diagnosis the symptom stays
+    assert [x.code for x in symptoms_outside_assessment(coded[:1], parts)] == ["R53.83"]
+    assert [x.code for x in apply_conventions(text, parts, coded)] == ["I10"]
