@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from medcoder.data.records import Span
 from medcoder.nlp.mentions import Clause
-from medcoder.terminology.abbreviations import long_term_drugs
+from medcoder.terminology.abbreviations import long_term_drugs, status_phrases
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
 LONG_TERM_DRUG_PROBABILITY = 0.85
@@ -121,6 +121,43 @@ def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
     ]
 
 
+def _status_rules() -> list[tuple[re.Pattern[str], str, str]]:
+    return [(re.compile(rx, re.IGNORECASE), code, scope) for rx, code, scope in status_phrases()]
+
+
+_RELATIVE = re.compile(
+    r"\b(family|mother|father|sister|brother|son|daughter|aunt|uncle|grand\w+)\b", re.IGNORECASE
+)
+_ALLERGY = re.compile(r"\ballerg\w*\b", re.IGNORECASE)
+
+
+def status_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
+    """Status, history and family-history Z codes from the curated phrases (``status_phrases.tsv``)."""
+    found: dict[str, list[Span]] = {}
+    for c in parts:
+        piece = text[c.start : c.end]
+        family = c.section == "family" or bool(_RELATIVE.search(piece))
+        allergy = (
+            c.section == "meds"
+            and bool(_ALLERGY.search(text, max(0, c.start - 200), c.end))
+            or bool(_ALLERGY.search(piece))
+        )
+        negated = "negated" in c.cues or bool(
+            re.search(r"\b(no known|nkda|denies|no)\b", piece, re.IGNORECASE)
+        )
+        for rx, code, scope in _status_rules():
+            ok = {"family": family, "allergy": allergy, "patient": not family}[scope] and not negated
+            m = rx.search(piece) if ok else None
+            if m:
+                found.setdefault(code, []).append(Span(c.start + m.start(), c.start + m.end()))
+    return [
+        Coded(
+            code, LONG_TERM_DRUG_PROBABILITY, tuple(spans), "convention: status phrase (status_phrases.tsv)"
+        )
+        for code, spans in sorted(found.items())
+    ]
+
+
 def symptoms_outside_assessment(coded: Sequence[Coded], parts: Sequence[Clause]) -> list[Coded]:
     ranges = [(c.start, c.end) for c in parts if c.section == "assessment"]
     if not ranges:
@@ -142,6 +179,8 @@ def apply_conventions(
     cm = cm or get_icd10cm()
     kept = {c.code for c in coded}
     out = list(coded) + [d for d in long_term_drug_codes(text, parts) if d.code not in kept]
+    kept |= {c.code for c in out}
+    out += [d for d in status_codes(text, parts) if d.code not in kept]
     out = symptoms_outside_assessment(out, parts)
     out = most_specific(out, cm)
     out = hypertension_combinations(out)

@@ -41,3 +41,18 @@ def read_pairs(resource: str) -> dict[str, str]:
             raise ValueError(f"{resource}:{n}: key {key!r} must be lower-case and listed once")
         out[key] = parts[1].strip()
     return out
+
+
+@functools.cache
+def status_phrases() -> tuple[tuple[str, str, str], ...]:
+    """(regex, code, scope) rows of ``status_phrases.tsv``; scope is patient, family or allergy."""
+    text = (files("medcoder.terminology") / "data" / "status_phrases.tsv").read_text(encoding="utf-8")
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[2] not in ("patient", "family", "allergy"):
+            raise ValueError(f"status_phrases.tsv:{n}: expected 'regex<TAB>code<TAB>patient|family|allergy'")
+        rows.append((parts[0], parts[1], parts[2]))
+    return tuple(rows)

@@ -57,3 +57,17 @@ def test_symptoms_outside_assessment_dropped_when_assessment_is_definitive() -> 
     # without a definitive assessment diagnosis the symptom stays
     assert [x.code for x in symptoms_outside_assessment(coded[:1], parts)] == ["R53.83"]
     assert [x.code for x in apply_conventions(text, parts, coded)] == ["I10"]
+
+
+def test_status_phrases_by_scope() -> None:
+    from medcoder.models.conventions import status_codes
+
+    text = (
+        "SOCIAL HISTORY:\nFormer smoker, quit 20 years ago.\nALLERGIES:\nPenicillin (rash).\n"
+        "FAMILY HISTORY:\nFather had an MI at 52. No family history of diabetes.\n"
+        "HPI:\nOn 2 L home oxygen. Denies stroke."
+    )
+    got = {c.code for c in status_codes(text, clauses(text))}
+    # history of tobacco, penicillin allergy status, family history of ischaemic heart disease, oxygen;
+    # not Z83.3 (negated family history), not Z82.3 (the patient's own denied stroke)
+    assert got == {"Z87.891", "Z88.0", "Z82.49", "Z99.81"}
