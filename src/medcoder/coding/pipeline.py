@@ -40,7 +40,7 @@ from medcoder.coding.rules_step import apply_rules
 from medcoder.coding.scoring import Scored, attention_spans, explainer_spans, score_batch
 from medcoder.data.records import Document
 from medcoder.models.bundle import ModelBundle
-from medcoder.models.index_bundle import IndexBundle, IndexScorer
+from medcoder.models.index_bundle import IndexBundle, IndexScored, IndexScorer
 from medcoder.models.loading import load_model
 from medcoder.rules import RuleSet
 
@@ -158,9 +158,8 @@ class CodingPipeline:
 
     def _evidence(self, text: str, scored: Scored, targets: list[int]) -> dict[int, list]:
         n = self.config.evidence_spans
-        mention_spans = getattr(scored, "spans", None)
-        if mention_spans is not None:  # the index coder: evidence is the mention each code came from
-            return {j: list(mention_spans.get(j, []))[:n] for j in targets}
+        if isinstance(scored, IndexScored):  # the index coder: evidence is the mention each code came from
+            return {j: scored.spans.get(j, [])[:n] for j in targets}
         if self.config.evidence_method == "attention":
             return attention_spans(self.model.scorer, text, scored, targets, n)
         return explainer_spans(self.model.scorer, text, targets, self.config.evidence_method, n)

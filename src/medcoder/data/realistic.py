@@ -30,6 +30,7 @@ hypothetical); ``code`` is the code such a coder would wrongly assign.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -146,6 +147,12 @@ class MTSamples:
         return value
 
 
+@functools.cache
+def mtsamples() -> MTSamples:
+    """The shared MTSamples table, read once per process (4,999 rows, about 1 s)."""
+    return MTSamples()
+
+
 def _req(obj: dict, key: str, where: str):  # type: ignore[no-untyped-def]
     if key not in obj:
         raise AnnotationError(f"{where}: missing field {key!r}")
@@ -229,7 +236,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict]]:
                 raise AnnotationError(f"{path.name}:{n}: not JSON ({e.msg})") from None
 
 
-def note_text(obj: dict, root: Path, mts: MTSamples | None, where: str) -> str:
+def note_text(obj: dict, root: Path, where: str) -> str:
     """The text an annotation refers to: the team's note file or the MTSamples row."""
     source = obj.get("source")
     if source == "team":
@@ -238,21 +245,17 @@ def note_text(obj: dict, root: Path, mts: MTSamples | None, where: str) -> str:
             raise AnnotationError(f"{where}: team note file {path.name} not found in notes/")
         return path.read_text(encoding="utf-8")
     if source == "mtsamples":
-        if mts is None:
-            raise AnnotationError(f"{where}: needs MTSamples")
-        return mts.text(int(_req(obj, "mtsamples_row", where)))
+        return mtsamples().text(int(_req(obj, "mtsamples_row", where)))
     raise AnnotationError(f"{where}: source must be 'team' or 'mtsamples', got {source!r}")
 
 
-def load_file(path: Path, root: Path | None = None, mts: MTSamples | None = None) -> list[RealisticNote]:
+def load_file(path: Path, root: Path | None = None) -> list[RealisticNote]:
+    """The notes of one annotation file, validated (``root``: the folder holding ``notes/``)."""
     root = root or path.parent.parent
-    out = []
-    for n, obj in _lines(path):
-        where = f"{path.name}:{n}"
-        if obj.get("source") == "mtsamples" and mts is None:
-            mts = MTSamples()
-        out.append(parse_annotation(obj, note_text(obj, root, mts, where), where))
-    return out
+    return [
+        parse_annotation(obj, note_text(obj, root, f"{path.name}:{n}"), f"{path.name}:{n}")
+        for n, obj in _lines(path)
+    ]
 
 
 def load_realistic(
@@ -262,12 +265,9 @@ def load_realistic(
 
     Raises ``AnnotationError`` on the first invalid annotation or a note_id coded twice."""
     root = root or realistic_dir()
-    mts: MTSamples | None = None
     notes: dict[str, RealisticNote] = {}
     for path in sorted((root / folder).glob("*.jsonl")):
-        if mts is None and '"mtsamples"' in path.read_text(encoding="utf-8"):
-            mts = MTSamples()
-        for note in load_file(path, root, mts):
+        for note in load_file(path, root):
             if note.note_id in notes:
                 raise AnnotationError(f"{path.name}: note {note.note_id} is annotated twice")
             notes[note.note_id] = note

@@ -229,7 +229,47 @@ def _load_scorer(path: Path, config: TrainConfig, labels: list[dict[str, Any]]) 
     return scorer
 
 
-class ModelBundle:
+class BundleInfo:
+    """What every loaded model directory answers the same way, from ``versions.json`` and its files:
+    name, unique identity, code-set releases, label space. Subclasses set ``path``, ``versions``,
+    ``scorer`` (with ``label_space`` and ``label_descriptions``) and ``default_name``."""
+
+    path: Path
+    versions: dict[str, Any]
+    scorer: Any
+
+    @property
+    def default_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return str(self.versions.get("model_name") or self.default_name)
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """Unique version string (registered version + content hash); see :func:`model_identity`."""
+        return model_identity(self.path, self.versions)
+
+    @property
+    def code_sets(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (self.versions.get("code_sets") or {}).items()}
+
+    @property
+    def card_path(self) -> Path:
+        """The model-card stub shipped in the directory."""
+        return self.path / "README.md"
+
+    @property
+    def label_space(self) -> LabelSpace:
+        return self.scorer.label_space
+
+    @property
+    def label_descriptions(self) -> list[str]:
+        return self.scorer.label_descriptions
+
+
+class ModelBundle(BundleInfo):
     """A loaded model directory: scorer, label space, thresholds, versions, metrics, routing.
 
     ``predict_scores`` gives raw probabilities; ``suggest`` the codes above their decision
@@ -270,34 +310,11 @@ class ModelBundle:
             routing,
         )
 
-    # identity ---------------------------------------------------------------------------------
     @property
-    def name(self) -> str:
-        return str(self.versions.get("model_name") or f"medcoder-{self.scorer.config.model}")
-
-    @functools.cached_property
-    def identity(self) -> str:
-        """Unique version string (registered version + content hash); see :func:`model_identity`."""
-        return model_identity(self.path, self.versions)
-
-    @property
-    def code_sets(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in (self.versions.get("code_sets") or {}).items()}
-
-    @property
-    def card_path(self) -> Path:
-        """The model-card stub shipped in the directory."""
-        return self.path / "README.md"
+    def default_name(self) -> str:
+        return f"medcoder-{self.scorer.config.model}"
 
     # scoring ----------------------------------------------------------------------------------
-    @property
-    def label_space(self) -> LabelSpace:
-        return self.scorer.label_space
-
-    @property
-    def label_descriptions(self) -> list[str]:
-        return self.scorer.label_descriptions
-
     def add_labels(self, labels: Sequence[Label], descriptions: Mapping[str, str] | None = None) -> None:
         """Add codes scored from their descriptions alone (zero-shot), at the global threshold."""
         self.scorer.descriptions.update(descriptions or {})

@@ -21,6 +21,7 @@ A rule's output code gets the lower probability of the codes it combines and the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ _WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
-class Coded:
-    """A code kept for a note: probability, evidence spans, why (index path or rule)."""
+class CodePrediction:
+    """One code of a note: probability, the supporting mention spans (best first), and why it is
+    there (the index path, or the convention that produced it)."""
 
     code: str
     probability: float
@@ -54,8 +56,8 @@ def _unspecific(cm: ICD10CM, code: str) -> bool:
     return "unspecified" in title or "without complication" in title
 
 
-def most_specific(coded: Sequence[Coded], cm: ICD10CM) -> list[Coded]:
-    by_cat: dict[str, list[Coded]] = {}
+def most_specific(coded: Sequence[CodePrediction], cm: ICD10CM) -> list[CodePrediction]:
+    by_cat: dict[str, list[CodePrediction]] = {}
     for c in coded:
         by_cat.setdefault(c.code[:3], []).append(c)
     out = []
@@ -71,7 +73,7 @@ def _ckd_stage_severe(code: str) -> bool:
     return code in ("N18.5", "N18.6")
 
 
-def hypertension_combinations(coded: Sequence[Coded]) -> list[Coded]:
+def hypertension_combinations(coded: Sequence[CodePrediction]) -> list[CodePrediction]:
     codes = {c.code: c for c in coded}
     htn = codes.get("I10")
     if htn is None:
@@ -88,7 +90,7 @@ def hypertension_combinations(coded: Sequence[Coded]) -> list[Coded]:
     else:
         target, why = "I11.0", "hypertension + heart failure (I.C.9.a.1)"
     parts = [htn, *ckd, *hf]
-    combined = Coded(
+    combined = CodePrediction(
         target,
         min(p.probability for p in parts),
         tuple(s for p in parts for s in p.spans),
@@ -97,7 +99,7 @@ def hypertension_combinations(coded: Sequence[Coded]) -> list[Coded]:
     return [combined if c.code == "I10" else c for c in coded]
 
 
-def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
+def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[CodePrediction]:
     drugs = long_term_drugs()
     found: dict[str, list[Span]] = {}
     names: dict[str, str] = {}
@@ -111,7 +113,7 @@ def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
                 found.setdefault(code, []).append(Span(c.start + m.start(), c.start + m.end()))
                 names.setdefault(code, m.group(0))
     return [
-        Coded(
+        CodePrediction(
             code,
             LONG_TERM_DRUG_PROBABILITY,
             tuple(spans),
@@ -121,17 +123,20 @@ def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
     ]
 
 
-def _status_rules() -> list[tuple[re.Pattern[str], str, str]]:
-    return [(re.compile(rx, re.IGNORECASE), code, scope) for rx, code, scope in status_phrases()]
+@functools.cache
+def _status_rules() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """``status_phrases.tsv`` compiled once per process (this runs for every clause of every note)."""
+    return tuple((re.compile(rx, re.IGNORECASE), code, scope) for rx, code, scope in status_phrases())
 
 
 _RELATIVE = re.compile(
     r"\b(family|mother|father|sister|brother|son|daughter|aunt|uncle|grand\w+)\b", re.IGNORECASE
 )
 _ALLERGY = re.compile(r"\ballerg\w*\b", re.IGNORECASE)
+_NO = re.compile(r"\b(no known|nkda|denies|no)\b", re.IGNORECASE)
 
 
-def status_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
+def status_codes(text: str, parts: Sequence[Clause]) -> list[CodePrediction]:
     """Status, history and family-history Z codes from the curated phrases (``status_phrases.tsv``)."""
     found: dict[str, list[Span]] = {}
     for c in parts:
@@ -151,14 +156,16 @@ def status_codes(text: str, parts: Sequence[Clause]) -> list[Coded]:
             if m:
                 found.setdefault(code, []).append(Span(c.start + m.start(), c.start + m.end()))
     return [
-        Coded(
+        CodePrediction(
             code, LONG_TERM_DRUG_PROBABILITY, tuple(spans), "convention: status phrase (status_phrases.tsv)"
         )
         for code, spans in sorted(found.items())
     ]
 
 
-def symptoms_outside_assessment(coded: Sequence[Coded], parts: Sequence[Clause]) -> list[Coded]:
+def symptoms_outside_assessment(
+    coded: Sequence[CodePrediction], parts: Sequence[Clause]
+) -> list[CodePrediction]:
     ranges = [(c.start, c.end) for c in parts if c.section == "assessment"]
     if not ranges:
         return list(coded)
@@ -173,8 +180,8 @@ def symptoms_outside_assessment(coded: Sequence[Coded], parts: Sequence[Clause])
 
 
 def apply_conventions(
-    text: str, parts: Sequence[Clause], coded: Sequence[Coded], cm: ICD10CM | None = None
-) -> list[Coded]:
+    text: str, parts: Sequence[Clause], coded: Sequence[CodePrediction], cm: ICD10CM | None = None
+) -> list[CodePrediction]:
     """All rules, in order; ``coded`` are the codes at or above the threshold."""
     cm = cm or get_icd10cm()
     kept = {c.code for c in coded}

@@ -10,7 +10,6 @@ calibration, thresholds, alternatives and routing see the same shapes as for a n
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import numpy as np
 from medcoder.data.records import CodeSystem, Span
 from medcoder.metrics.thresholds import DecisionThresholds
 from medcoder.models.base import Label, LabelSpace
-from medcoder.models.bundle import model_identity
+from medcoder.models.bundle import BundleInfo
 from medcoder.models.descriptions import code_set_versions
 from medcoder.models.index_coder import IndexCoder
 from medcoder.terminology.icd10cm import get_icd10cm
@@ -95,7 +94,7 @@ def save_index_bundle(coder: IndexCoder, out: str | Path, metrics: Mapping[str, 
     return out
 
 
-class IndexBundle:
+class IndexBundle(BundleInfo):
     """A loaded index-coder directory, with the attributes ``CodingPipeline`` reads."""
 
     def __init__(
@@ -117,25 +116,7 @@ class IndexBundle:
         read = lambda name: json.loads((path / name).read_text(encoding="utf-8"))  # noqa: E731
         return cls(IndexCoder.load(path), path, read("versions.json"), read("metrics.json"))
 
-    @property
-    def name(self) -> str:
-        return str(self.versions.get("model_name") or "medcoder-index-coder")
-
-    @functools.cached_property
-    def identity(self) -> str:
-        return model_identity(self.path, self.versions)
-
-    @property
-    def code_sets(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in (self.versions.get("code_sets") or {}).items()}
-
-    @property
-    def label_space(self) -> LabelSpace:
-        return self.scorer.label_space
-
-    @property
-    def label_descriptions(self) -> list[str]:
-        return self.scorer.label_descriptions
+    default_name = "medcoder-index-coder"
 
     def predict_scores(self, docs: Sequence[Any]) -> np.ndarray:
         return self.scorer.predict_scores([d if isinstance(d, str) else d.text for d in docs])

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from medcoder.data.records import CodeSystem, Document, Span
-from medcoder.models.conventions import Coded, apply_conventions
+from medcoder.models.conventions import CodePrediction, apply_conventions
 from medcoder.models.index_match import IndexMatcher, Match
 from medcoder.nlp.mentions import CUE_KINDS, SECTIONS, Clause
 from medcoder.terminology.alpha_index import load_alpha_index
@@ -85,16 +85,6 @@ class Priors:
     def from_dict(cls, d: dict) -> Priors:
         return cls({k: list(v) for k, v in d["code"].items()}, {int(k): list(v) for k, v in d["path"].items()},
                    float(d["base"]))  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class CodePrediction:
-    """One code of a note: probability (best mention) and the supporting mention spans, best first."""
-
-    code: str
-    probability: float
-    spans: tuple[Span, ...]
-    index_path: str
 
 
 def _gold(doc: Document) -> set[str]:
@@ -232,14 +222,10 @@ class IndexCoder:
         parts, preds = self._score(text)
         if not conventions:
             return preds
-        above = [
-            Coded(p.code, p.probability, p.spans, p.index_path)
-            for p in preds
-            if p.probability >= self.threshold
-        ]
-        coded = apply_conventions(text, parts, above, self.matcher.cm)
-        out = [CodePrediction(c.code, c.probability, c.spans, c.index_path) for c in coded]
-        out += [p for p in preds if p.probability < self.threshold and p.code not in {c.code for c in coded}]
+        above = [p for p in preds if p.probability >= self.threshold]
+        out = apply_conventions(text, parts, above, self.matcher.cm)
+        kept = {c.code for c in out}
+        out += [p for p in preds if p.probability < self.threshold and p.code not in kept]
         out.sort(key=lambda c: (-c.probability, c.code))
         return out
 

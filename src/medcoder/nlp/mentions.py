@@ -122,8 +122,8 @@ def clauses(text: str) -> list[Clause]:
     found = [(m.start(g), m.end(g)) for m in _HEADER.finditer(text) for g in (1, 2) if m.group(g)]
     headers = [(a, section_group(text[a:b])) for a, b in found]
     header_spans = found
-    cuts = sorted({0, len(text), *(m.start() for m in _BREAK.finditer(text)), *(m.end() for m in _BREAK.finditer(text)),
-                   *(h for h, _ in headers)})  # fmt: skip
+    breaks = [(m.start(), m.end()) for m in _BREAK.finditer(text)]
+    cuts = sorted({0, len(text), *(a for a, _ in breaks), *(b for _, b in breaks), *(h for h, _ in headers)})
     out: list[Clause] = []
     h = 0
     section = "other"

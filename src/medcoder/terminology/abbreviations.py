@@ -27,32 +27,38 @@ def long_term_drugs() -> dict[str, str]:
 
 
 def read_pairs(resource: str) -> dict[str, str]:
-    """A two-column rules-data TSV of ``terminology/data`` (``#`` comments) as a dict."""
-    text = (files("medcoder.terminology") / "data" / resource).read_text(encoding="utf-8")
+    """A two-column rules-data TSV of ``terminology/data`` as a dict; keys lower-case and unique."""
     out: dict[str, str] = {}
+    for n, (key, value) in read_rows(resource, 2):
+        if key != key.lower() or key in out:
+            raise ValueError(f"{resource}:{n}: key {key!r} must be lower-case and listed once")
+        out[key] = value
+    return out
+
+
+def read_rows(resource: str, columns: int) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of a rules-data TSV of ``terminology/data`` (``#`` comments, blank lines
+    skipped); raises ``ValueError`` naming the line of a row without ``columns`` non-empty fields."""
+    text = (files("medcoder.terminology") / "data" / resource).read_text(encoding="utf-8")
+    rows = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        parts = line.split("\t")
-        if len(parts) != 2 or not parts[0] or not parts[1].strip():
-            raise ValueError(f"{resource}:{n}: expected 'key<TAB>value', got {line!r}")
-        key = parts[0].strip()
-        if key != key.lower() or key in out:
-            raise ValueError(f"{resource}:{n}: key {key!r} must be lower-case and listed once")
-        out[key] = parts[1].strip()
-    return out
+        parts = [p.strip() for p in line.split("\t")]
+        if len(parts) != columns or not all(parts):
+            raise ValueError(f"{resource}:{n}: expected {columns} tab-separated fields, got {line!r}")
+        rows.append((n, parts))
+    return rows
 
 
 @functools.cache
 def status_phrases() -> tuple[tuple[str, str, str], ...]:
     """(regex, code, scope) rows of ``status_phrases.tsv``; scope is patient, family or allergy."""
-    text = (files("medcoder.terminology") / "data" / "status_phrases.tsv").read_text(encoding="utf-8")
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3 or parts[2] not in ("patient", "family", "allergy"):
-            raise ValueError(f"status_phrases.tsv:{n}: expected 'regex<TAB>code<TAB>patient|family|allergy'")
-        rows.append((parts[0], parts[1], parts[2]))
+    for n, (regex, code, scope) in read_rows("status_phrases.tsv", 3):
+        if scope not in ("patient", "family", "allergy"):
+            raise ValueError(
+                f"status_phrases.tsv:{n}: scope must be patient, family or allergy, got {scope!r}"
+            )
+        rows.append((regex, code, scope))
     return tuple(rows)

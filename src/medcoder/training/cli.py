@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from medcoder.training.index_coder import evaluate_index_cmd, train_index_cmd
-
 DATA_HELP = "JSONL/CSV/Parquet documents, or codiesp:<split>[:D|P] for the shared CodiEsp corpus (English)"
 
 
@@ -116,6 +114,40 @@ def tune_cmd(
         f"best dev_map {res.best_value:.4f} over {res.n_trials} trials ({res.n_pruned} pruned): "
         f"{res.best_params} -> {path}"
     )
+
+
+def train_index_cmd(
+    out: Path = typer.Option(Path("training/out/index_coder"), "--out", help="Model directory to write."),
+    codiesp: Path = typer.Option(None, "--codiesp", help="CodiEsp folder (default: the shared data)."),
+) -> None:
+    """Train the index coder (Alphabetic Index candidates + reranker) and write its model directory."""
+    import json
+
+    from medcoder.training.index_coder import train_index_coder
+
+    _, metrics = train_index_coder(out, codiesp)
+    typer.echo(json.dumps(metrics, indent=2))
+
+
+def evaluate_index_cmd(
+    model: Path = typer.Option(Path("training/out/index_coder"), "--model", help="Index-coder directory."),
+    split: str = typer.Option(
+        "dev", "--split", help="Realistic split: dev (tune part) or holdout (final only)."
+    ),
+    out: Path = typer.Option(None, "--out", help="Write the metrics as JSON here."),
+) -> None:
+    """Score the index coder on the team's realistic notes (and CodiEsp-D dev)."""
+    import json
+
+    from medcoder.training.index_coder import evaluate_index
+
+    if split not in ("dev", "holdout"):
+        raise typer.BadParameter("split must be dev or holdout")
+    text = json.dumps(evaluate_index(model, split), indent=2)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
 
 
 def register(root: typer.Typer) -> None:

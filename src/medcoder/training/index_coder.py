@@ -14,13 +14,10 @@ notes, distractor rate, and CodiEsp-D dev MAP.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import typer
 
 from medcoder.data.codiesp import load_codiesp
 from medcoder.data.realistic import RealisticNote, load_realistic, realistic_dir
@@ -116,34 +113,16 @@ def train_index_coder(out: Path, codiesp: Path | None = None) -> tuple[IndexCode
     return coder, metrics
 
 
-def train_index_cmd(
-    out: Path = typer.Option(Path("training/out/index_coder"), "--out", help="Model directory to write."),
-    codiesp: Path = typer.Option(None, "--codiesp", help="CodiEsp folder (default: the shared data)."),
-) -> None:
-    """Train the index coder (Alphabetic Index candidates + reranker) and write its model directory."""
-    _, metrics = train_index_coder(out, codiesp)
-    typer.echo(json.dumps(metrics, indent=2))
-
-
-def evaluate_index_cmd(
-    model: Path = typer.Option(Path("training/out/index_coder"), "--model", help="Index-coder directory."),
-    split: str = typer.Option(
-        "dev", "--split", help="Realistic split: dev (tune part) or holdout (final only)."
-    ),
-    out: Path = typer.Option(None, "--out", help="Write the metrics as JSON here."),
-) -> None:
-    """Score the index coder on the team's realistic notes (and CodiEsp-D dev)."""
+def evaluate_index(model: Path, split: str) -> dict:
+    """Metrics of the index coder in ``model`` on the realistic ``split`` ("dev": its tune part,
+    "holdout": final numbers only) and on CodiEsp-D dev."""
     coder = IndexCoder.load(model)
     if split == "dev":
         notes = [n for n in realistic_notes("dev") if realistic_part(n.note_id) == "tune"]
-    elif split == "holdout":
-        notes = realistic_notes("holdout")
     else:
-        raise typer.BadParameter("split must be dev or holdout")
-    result = {"split": split, "realistic": evaluate_realistic(coder, notes)}
-    result["codiesp_dev"] = evaluate_codiesp(coder, load_codiesp(codiesp_dir(), "dev", tasks=("D",)))
-    text = json.dumps(result, indent=2)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
-    typer.echo(text)
+        notes = realistic_notes("holdout")
+    return {
+        "split": split,
+        "realistic": evaluate_realistic(coder, notes),
+        "codiesp_dev": evaluate_codiesp(coder, load_codiesp(codiesp_dir(), "dev", tasks=("D",))),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from medcoder.data.records import Span
 from medcoder.models.conventions import (
     LONG_TERM_DRUG_PROBABILITY,
-    Coded,
+    CodePrediction,
     apply_conventions,
     hypertension_combinations,
     long_term_drug_codes,
@@ -16,8 +16,8 @@ from medcoder.nlp.mentions import clauses
 from medcoder.terminology.icd10cm import get_icd10cm
 
 
-def c(code: str, p: float = 0.9, start: int = 0, end: int = 1) -> Coded:
-    return Coded(code, p, (Span(start, end),), "test")
+def c(code: str, p: float = 0.9, start: int = 0, end: int = 1) -> CodePrediction:
+    return CodePrediction(code, p, (Span(start, end),), "test")
 
 
 def test_hypertension_with_ckd_heart_failure_or_both() -> None:
