@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medcoder.nlp.mentions import Clause, clauses, excluded_by_scope
-from medcoder.terminology.alpha_index import AlphaIndex, resolve_code
+from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, resolve_code
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
 
@@ -38,6 +38,7 @@ class Match:
     depth: int
     outside: bool
     main_words: int
+    words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,12 @@ class IndexMatcher:
         self._resolved: dict[tuple[str, frozenset[str]], str | None] = {}
 
     def _descend(self, i: int, here: Positions, note: frozenset[str], path: _Path) -> _Path:
-        """The best path below node ``i`` (most required words, then shallowest)."""
+        """The best path below node ``i`` (most required words, then shallowest).
+
+        A child matches when one of its readings (``required`` or an ``alternatives`` entry) is in
+        the clause. A child without a code that only groups its subterms ("recurrent > current
+        episode > moderate") may be passed with part of its words ("recurrent episode, moderate").
+        A child that only says "see ..." is followed to the entry it names."""
         best = path
         if path.depth >= self.max_depth:
             return best
@@ -79,20 +85,44 @@ class IndexMatcher:
             child = nodes[c]
             if child.is_with:
                 for g in child.children:
-                    req = set(nodes[g].required)
-                    if req and not req <= path.words and (here.compact(req) or req <= note):
+                    req = self._reading(nodes[g], here, note, path.words)
+                    if req:
                         inside = here.compact(req)
                         sub = _Path(
                             g, path.words | req, path.optional, path.depth + 2, path.outside or not inside
                         )
-                        best = _better(best, self._descend(g, here, note, sub))
+                        best = _better(best, self._descend_or_see(g, here, note, sub))
                 continue
-            req = set(child.required)
-            if req and here.compact(req) and not req <= path.words:
+            req = self._reading(child, here, frozenset(), path.words)
+            if not req and child.code is None and not child.see and len(child.required) > 1:
+                part = {w for w in child.required if w in here}
+                req = part if part and not part <= path.words else set()
+            if req:
                 opt = sum(1 for w in child.optional if w in here)
                 sub = _Path(c, path.words | req, path.optional + opt, path.depth + 1, path.outside)
-                best = _better(best, self._descend(c, here, note, sub))
+                best = _better(best, self._descend_or_see(c, here, note, sub))
         return best
+
+    def _descend_or_see(self, i: int, here: Positions, note: frozenset[str], path: _Path) -> _Path:
+        """``_descend`` from node ``i``; when ``i`` has no code of its own but a "see" reference,
+        from the entry the reference names (once: no chains)."""
+        node = self.ix.nodes[i]
+        if node.code is None and node.see and path.depth < self.max_depth:
+            target = self.ix.follow(node.see)
+            if target is not None and self.ix.code_of(target) is not None:
+                return self._descend(target, here, note, _Path(target, path.words, path.optional,
+                                                                path.depth + 1, path.outside))  # fmt: skip
+        return self._descend(i, here, note, path)
+
+    @staticmethod
+    def _reading(node: IndexNode, here: Positions, note: frozenset[str], have: frozenset[str]) -> set[str]:
+        """The first reading of ``node`` found in the clause (or, for ``note`` words, anywhere in
+        the note) that adds words to the path; empty when none does."""
+        for req in (node.required, *node.alternatives):
+            r = set(req)
+            if r and not r <= have and (here.compact(r) or (note and r <= note)):
+                return r
+        return set()
 
     def _resolve(self, code: str, words: frozenset[str]) -> str | None:
         key = (code, words)
@@ -114,15 +144,8 @@ class IndexMatcher:
                 seen.add(i)
                 opt = sum(1 for t in main.optional if t in here)
                 start = _Path(i, frozenset(req), opt, 0, False)
-                path = self._descend(i, here, note, start)
-                node = path.node
-                code = self.ix.code_of(node)
-                if code is None and nodes[node].see:
-                    target = self.ix.follow(nodes[node].see)
-                    if target is not None:
-                        path = self._descend(target, here, note, _Path(target, path.words, path.optional,
-                                                                       path.depth, path.outside))  # fmt: skip
-                        code = self.ix.code_of(path.node)
+                path = self._descend_or_see(i, here, note, start)
+                code = self.ix.code_of(path.node)
                 if code is None:
                     continue
                 billable = self._resolve(code, stems)
@@ -143,9 +166,10 @@ class IndexMatcher:
                         depth=path.depth,
                         outside=path.outside,
                         main_words=len(req),
+                        words=path.words,
                     )
                 )
-        return out
+        return _most_specific(out)
 
     def matches(self, text: str, parts: Sequence[Clause] | None = None) -> tuple[list[Clause], list[Match]]:
         """The note's clauses and all their candidate matches."""
@@ -155,6 +179,16 @@ class IndexMatcher:
         for k, c in enumerate(parts):
             out.extend(m for m in self.match_clause(k, c, note) if not excluded_by_scope(text, c, m.start))
         return parts, out
+
+
+def _most_specific(found: list[Match]) -> list[Match]:
+    """Drop a match whose words are a strict subset of another match's words in the same clause
+    ("Depression > recurrent" F32.A when "Disorder > depressive > recurrent > ... > moderate"
+    F33.1 explains the same words and more): the coder takes the entry the documentation
+    supports most fully (I.B.2). Only within one chapter letter: a combination code does not
+    replace the code it asks to be coded beside it (E11.22 keeps N18.31). Matches on different
+    words both stay."""
+    return [m for m in found if not any(m.words < o.words and o.code[0] == m.code[0] for o in found)]
 
 
 class Positions:

@@ -51,7 +51,7 @@ class IndexNode:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     children: list[int] = field(default_factory=list)
-    alternatives: tuple[tuple[str, ...], ...] = ()  # a main term's other spellings ("diabetic")
+    alternatives: tuple[tuple[str, ...], ...] = ()  # other spellings ("diabetic"), "or" readings
 
     @property
     def is_with(self) -> bool:
@@ -65,18 +65,37 @@ def _required(text: str) -> tuple[str, ...]:
     )
 
 
+_OR = re.compile(r"([\w'-]+) or ([\w'-]+)", re.IGNORECASE)
+
+
+def or_variants(text: str, limit: int = 4) -> list[str]:
+    """The readings of a term with "X or Y" in it, the word either side of "or" being the choice:
+    "lymph gland or node" -> ["lymph gland", "lymph node"]; "atrial or auricular" -> both words."""
+    out, todo = [], [text]
+    while todo and len(out) + len(todo) <= limit * 2:
+        t = todo.pop(0)
+        m = _OR.search(t)
+        if m is None:
+            out.append(t)
+            continue
+        todo += [t[: m.start()] + m.group(1) + t[m.end() :], t[: m.start()] + m.group(2) + t[m.end() :]]
+    return (out + [t for t in todo if not _OR.search(t)])[:limit] or [text]
+
+
 def term_stems(term: str, main: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """(required, optional, alternatives) stems of an index term.
 
-    A main term's first comma part is required. A later one-word part that shares its first four
+    A main term's first comma part is required ("X or Y" in it: each reading is an alternative,
+    ``or_variants``). A later one-word part that shares its first four
     letters is another spelling of the main term ("Diabetes, diabetic", "Hyperlipemia,
     hyperlipidemia"), kept in ``alternatives``; other parts ("Fracture, traumatic") and
     parenthesised words are optional."""
     optional = [t for group in _PAREN.findall(term) for t in tokenize(group)]
     plain = _PAREN.sub(" ", term)
     parts = plain.split(",") if main else [plain]
-    required = _required(parts[0])
-    alternatives = []
+    first, *others = or_variants(parts[0])
+    required = _required(first)
+    alternatives = [alt for alt in (_required(o) for o in others) if alt and alt != required]
     for extra in parts[1:]:
         words = extra.split()
         if (
@@ -102,6 +121,12 @@ class AlphaIndex:
         self._by_name: dict[str, list[int]] = {}
         for i in self.mains:
             self._by_name.setdefault(_key(nodes[i].term.split(",")[0]), []).append(i)
+        # a main term with a comma in it ("Wound, open") under its whole name, for "see" references
+        self._by_full: dict[tuple[str, ...], list[int]] = {}
+        for i in self.mains:
+            if "," in nodes[i].term:
+                full = tuple(_key(p) for p in _PAREN.sub(" ", nodes[i].term).split(",") if p.strip())
+                self._by_full.setdefault(full, []).append(i)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -127,25 +152,55 @@ class AlphaIndex:
         return None
 
     def follow(self, see: str) -> int | None:
-        """The node a "see" reference names ("Abuse, drug, inhalant" -> that subterm), or None."""
+        """The node a "see" reference names ("Abuse, drug, inhalant" -> that subterm), or None.
+
+        Parts are compared without parentheses and a trailing NEC/NOS ("drug" finds "drug NEC"),
+        may sit under a "with"/"in" connector ("Diabetes, polyneuropathy"), and an instruction
+        part ("by type", "by site") that names no entry is passed over."""
         parts = [p.strip() for p in see.split(",") if p.strip()]
         if not parts:
             return None
-        for start in self._by_name.get(_key(parts[0]), []):
+        starts = [(i, 1) for i in self._by_name.get(_key(parts[0]), [])]
+        for k in range(len(parts), 1, -1):
+            starts = [(i, k) for i in self._by_full.get(tuple(_key(p) for p in parts[:k]), [])] + starts
+        for start, used in starts:
             node, ok = start, True
-            for part in parts[1:]:
-                nxt = [c for c in self.nodes[node].children if _key(self.nodes[c].term) == _key(part)]
-                if not nxt:
+            for part in parts[used:]:
+                nxt = self._child_named(node, _key(part))
+                if nxt is None and part.lower().startswith("by "):
+                    continue
+                if nxt is None:
                     ok = False
                     break
-                node = nxt[0]
+                node = nxt
             if ok:
                 return node
         return None
 
+    def _child_named(self, node: int, key: str) -> int | None:
+        kids = self.nodes[node].children
+        for c in kids:
+            if key in _keys(self.nodes[c].term):
+                return c
+        bare = key.removeprefix("with ")
+        for c in kids:
+            if self.nodes[c].is_with:
+                for g in self.nodes[c].children:
+                    if bare in _keys(self.nodes[g].term):
+                        return g
+        return next((c for c in kids if bare in _keys(self.nodes[c].term)), None)
+
+
+def _keys(term: str) -> set[str]:
+    """A subterm's names for "see" lookups: itself and its "X or Y" readings."""
+    return {_key(term), *(_key(v) for v in or_variants(term))}
+
 
 def _key(term: str) -> str:
-    return " ".join(_PAREN.sub(" ", term).lower().split())
+    words = _PAREN.sub(" ", term).lower().split()
+    while words and words[-1] in ("nec", "nos"):
+        words.pop()
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
 def parse_flat_index(lines: Iterable[str], source: str = FLAT_INDEX) -> AlphaIndex:
@@ -159,14 +214,20 @@ def parse_flat_index(lines: Iterable[str], source: str = FLAT_INDEX) -> AlphaInd
             level = int(row["Level"])
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{source}:{n}: bad or missing Level {row.get('Level')!r}") from None
-        if level > len(stack):
+        if level > len(stack) and not (row.get("Term") or "").lower().startswith("note:"):
             raise ValueError(f"{source}:{n}: level {level} under a level-{len(stack) - 1} term")
+        term = (row.get("Term") or "").strip()
+        if term.lower().startswith("note:"):
+            continue  # an instruction, not a term: its "children" belong to the term above it
         del stack[level:]
         parent = stack[-1] if stack else -1
-        term = (row.get("Term") or "").strip()
         required, optional, alternatives = term_stems(term, main=level == 0)
         nonessential_raw = row.get("NonEssModif") or ""
         nonessential = tokenize(nonessential_raw)
+        outside = _PAREN.sub(" ", nonessential_raw)
+        if not required and outside.strip():
+            # "and" + "(on) chronic": the flattening moved the term's words into this column
+            required = _required(outside)
         if nonessential_raw.strip() in _CUT_WORDS:
             # the flattening cut a word at a bracketed letter ("Cancer(o)phobia" -> "Cancer" + "(o)"):
             # the row's term is not what it says, so it must never match
