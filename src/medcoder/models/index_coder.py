@@ -32,7 +32,7 @@ from medcoder.data.records import CodeSystem, Document, Span
 from medcoder.models.conventions import CodePrediction, apply_conventions
 from medcoder.models.index_match import IndexMatcher, Match
 from medcoder.nlp.mentions import CUE_KINDS, SECTIONS, Clause
-from medcoder.terminology.alpha_index import load_alpha_index
+from medcoder.terminology.neoplasm_table import load_coding_index
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class IndexCoder:
     FILE = "index_coder.json"
 
     def __init__(self, matcher: IndexMatcher | None = None) -> None:
-        self.matcher = matcher or IndexMatcher(load_alpha_index())
+        self.matcher = matcher or IndexMatcher(load_coding_index())
         self.priors = Priors()
         self.reranker: LogisticReranker | None = None
         self.threshold = 0.5

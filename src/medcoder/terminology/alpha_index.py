@@ -269,7 +269,7 @@ def load_alpha_index(path: str | None = None) -> AlphaIndex:
 
 def _title_overlap(cm: ICD10CM, code: str, words: Collection[str]) -> tuple[int, int]:
     title = set(tokenize(cm.description(code)))
-    return len(title & set(words)), int("unspecified" in cm.description(code).lower())
+    return len(title & set(words)), cm.description(code).lower().count("unspecified")
 
 
 def resolve_code(code: str, words: Collection[str], cm: ICD10CM | None = None) -> str | None:

@@ -1,0 +1,134 @@
+"""The ICD-10-CM Neoplasm Table (FY2026 XML), grafted onto the Alphabetic Index tree.
+
+The main index sends every malignant morphology ("Carcinoma", "Adenocarcinoma", "Cancer") to
+"see Neoplasm, by site, malignant", a table the flattened main index does not contain. The shared
+data folder has it as ``icd10cm-neoplasm-April-1-2026-XML.xml.gz``: one main term with 1,939 site
+subterms, each with six cells (malignant primary, malignant secondary, ca in situ, benign,
+uncertain behavior, unspecified behavior).
+
+:func:`graft_neoplasm_table` turns it into index entries a coder's lookup can walk:
+
+    Neoplasm (cancer, carcinoma, adenocarcinoma, malignancy, malignant, ...)  -> C80.1
+      > prostate (gland)                                                       -> C61
+        > secondary (metastatic, metastasis)                                   -> C79.82
+        > in situ                                                              -> D07.5
+        > benign                                                               -> D29.1
+        > uncertain behavior                                                   -> D40.0
+
+A site's own code is its malignant primary cell: the words that lead here (cancer, carcinoma)
+name a malignancy, and "metastatic"/"benign"/"in situ" move to the matching cell. A cell with "-"
+(no code) adds no entry. Site "see" references are kept for ``AlphaIndex.follow``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from medcoder.paths import shared_data_dir
+from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, load_alpha_index, term_stems
+from medcoder.terminology.search import tokenize
+
+NEOPLASM_FILE = "icd10cm-neoplasm-April-1-2026-XML.xml.gz"
+ROW_OFFSET = 1_000_000  # grafted rows are numbered from here, apart from the flat index's RowIDs
+MALIGNANT_WORDS = (
+    "neoplasm", "cancer", "carcinoma", "adenocarcinoma", "malignancy", "malignant", "sarcoma",
+    "metastatic", "metastasis", "metastases",
+)  # fmt: skip
+BEHAVIORS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (3, "secondary", ("secondary", "metastatic", "metastasis", "metastases", "metastasized")),
+    (4, "in situ", ("in situ",)),
+    (5, "benign", ("benign",)),
+    (6, "uncertain behavior", ("uncertain behavior", "borderline")),
+)
+"""(table column, entry title, the note words that select the column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NeoplasmRow:
+    """One row of the table: its level (0 = the main term), site title, nonessential words,
+    cell codes by column (2..7; "-" cells omitted) and a "see" reference."""
+
+    level: int
+    title: str
+    nemod: str
+    cells: dict[int, str]
+    see: str | None
+
+
+def _text(el: ET.Element | None) -> str:
+    return "".join(el.itertext()).strip() if el is not None else ""
+
+
+def read_neoplasm_table(path: Path) -> list[NeoplasmRow]:
+    """The table's rows in order (depth-first). Raises ``ValueError`` naming the file when the XML
+    has no ``mainTerm``."""
+    with gzip.open(path, "rb") as fh:
+        root = ET.parse(fh).getroot()
+    mains = root.findall(".//mainTerm")
+    if not mains:
+        raise ValueError(f"{path.name}: no <mainTerm> in the Neoplasm Table XML")
+
+    def walk(el: ET.Element, level: int) -> Iterator[NeoplasmRow]:
+        title_el = el.find("title")
+        nemod = " ".join(_text(n) for n in title_el.findall("nemod")) if title_el is not None else ""
+        title = (title_el.text or "").strip() if title_el is not None else ""
+        cells = {}
+        for cell in el.findall("cell"):
+            code = (cell.text or "").strip()
+            if code and code != "-":
+                cells[int(cell.get("col", "0"))] = code.upper()
+        see = _text(el.find("see")) or None
+        yield NeoplasmRow(level, title, nemod, cells, see)
+        for sub in el.findall("term"):
+            yield from walk(sub, level + 1)
+
+    return [row for m in mains for row in walk(m, 0)]
+
+
+def graft_neoplasm_table(index: AlphaIndex, rows: list[NeoplasmRow]) -> AlphaIndex:
+    """A new ``AlphaIndex``: ``index``'s entries plus the table as entries (module docstring)."""
+    nodes = list(index.nodes)
+    stack: list[int] = []
+
+    def add(node: IndexNode) -> int:
+        k = len(nodes)
+        nodes.append(node)
+        if node.parent >= 0:
+            nodes[node.parent].children.append(k)
+        return k
+
+    for n, row in enumerate(rows):
+        del stack[row.level :]
+        parent = stack[-1] if stack else -1
+        if row.level == 0:
+            words = [tuple(tokenize(w)) for w in MALIGNANT_WORDS]
+            required, optional, alternatives = words[0], (), tuple(w for w in words[1:] if w)
+        else:
+            required, optional, alternatives = term_stems(row.title, main=True)
+            optional = tuple(dict.fromkeys(optional + tuple(tokenize(row.nemod))))
+        k = add(IndexNode(ROW_OFFSET + 10 * n, row.level, row.title or "Neoplasm", parent,
+                          row.cells.get(2), row.see if not row.cells else None, None,
+                          required, optional, [], alternatives))  # fmt: skip
+        stack.append(k)
+        for col, title, readings in BEHAVIORS:
+            code = row.cells.get(col)
+            if code:
+                stems = [tuple(tokenize(r)) for r in readings]
+                add(IndexNode(ROW_OFFSET + 10 * n + col, row.level + 1, title, k, code, None, None,
+                              stems[0], (), [], tuple(s for s in stems[1:] if s)))  # fmt: skip
+    return AlphaIndex(nodes, f"{index.source}+{NEOPLASM_FILE}")
+
+
+@functools.cache
+def load_coding_index() -> AlphaIndex:
+    """The index the coder walks: the flattened main index plus the Neoplasm Table, both from the
+    shared data folder (FileNotFoundError says where it looked)."""
+    path = shared_data_dir() / "icd10cm_index" / NEOPLASM_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"ICD-10-CM Neoplasm Table not found at {path} (set MEDCODER_SHARED_DATA)")
+    return graft_neoplasm_table(load_alpha_index(), read_neoplasm_table(path))
