@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from medcoder.data.records import Span
 from medcoder.nlp.mentions import Clause
-from medcoder.terminology.abbreviations import long_term_drugs, status_phrases
+from medcoder.terminology.abbreviations import history_code, long_term_drugs, status_phrases
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
 LONG_TERM_DRUG_PROBABILITY = 0.85
@@ -49,6 +49,20 @@ class CodePrediction:
     probability: float
     spans: tuple[Span, ...]
     index_path: str
+
+
+def _merge(coded: Sequence[CodePrediction]) -> list[CodePrediction]:
+    """One prediction per code (the most probable), spans of all kept."""
+    best: dict[str, CodePrediction] = {}
+    for p in coded:
+        have = best.get(p.code)
+        if have is None:
+            best[p.code] = p
+        else:
+            top, low = (have, p) if have.probability >= p.probability else (p, have)
+            spans = top.spans + tuple(s for s in low.spans if s not in top.spans)
+            best[p.code] = CodePrediction(top.code, top.probability, spans, top.index_path)
+    return list(best.values())
 
 
 def _unspecific(cm: ICD10CM, code: str) -> bool:
@@ -163,6 +177,45 @@ def status_codes(text: str, parts: Sequence[Clause]) -> list[CodePrediction]:
     ]
 
 
+HISTORY_PROBABILITY = LONG_TERM_DRUG_PROBABILITY
+"""Fixed confidence of a family (Z80-Z84) or personal (Z85) history code made by a rule."""
+_PAST_CANCER = re.compile(
+    r"\b(history of|h/o|hx of|s/p|status post|no evidence of (recurrence|disease)|in remission|"
+    r"treated|resected|excised)\b", re.IGNORECASE,
+)  # fmt: skip
+
+
+def family_history_codes(found: Sequence[tuple[str, Span]]) -> list[CodePrediction]:
+    """Z80-Z84 codes (``history_codes.tsv``) for conditions documented in relatives: ``found`` are
+    (condition code, mention span) pairs from Family History clauses (I.C.21.c.4)."""
+    spans: dict[str, list[Span]] = {}
+    for code, span in found:
+        z = history_code("family", code)
+        if z and span not in spans.get(z, []):
+            spans.setdefault(z, []).append(span)
+    return [
+        CodePrediction(z, HISTORY_PROBABILITY, tuple(s), "convention: family history (history_codes.tsv)")
+        for z, s in sorted(spans.items())
+    ]
+
+
+def past_malignancy_codes(
+    text: str, parts: Sequence[Clause], coded: Sequence[CodePrediction]
+) -> list[CodePrediction]:
+    """A malignancy (C00-C96) whose every mention sits in a clause that calls it past ("history of
+    prostate cancer, no evidence of recurrence") becomes its Z85 personal-history code (I.C.2.d);
+    other codes pass through."""
+    past = [(c.start, c.end) for c in parts if _PAST_CANCER.search(text, c.start, c.end)]
+    out = []
+    for p in coded:
+        z = history_code("personal", p.code) if p.code[0] == "C" else None
+        if z and p.spans and all(any(a <= s.start < b for a, b in past) for s in p.spans):
+            out.append(CodePrediction(z, p.probability, p.spans, f"convention: history of {p.code} (history_codes.tsv)"))
+        else:
+            out.append(p)
+    return out
+
+
 def symptoms_outside_assessment(
     coded: Sequence[CodePrediction], parts: Sequence[Clause]
 ) -> list[CodePrediction]:
@@ -180,14 +233,19 @@ def symptoms_outside_assessment(
 
 
 def apply_conventions(
-    text: str, parts: Sequence[Clause], coded: Sequence[CodePrediction], cm: ICD10CM | None = None
+    text: str,
+    parts: Sequence[Clause],
+    coded: Sequence[CodePrediction],
+    cm: ICD10CM | None = None,
+    family: Sequence[tuple[str, Span]] = (),
 ) -> list[CodePrediction]:
-    """All rules, in order; ``coded`` are the codes at or above the threshold."""
+    """All rules, in order; ``coded`` are the codes at or above the threshold, ``family`` the
+    (condition code, span) pairs found in Family History clauses."""
     cm = cm or get_icd10cm()
-    kept = {c.code for c in coded}
-    out = list(coded) + [d for d in long_term_drug_codes(text, parts) if d.code not in kept]
-    kept |= {c.code for c in out}
-    out += [d for d in status_codes(text, parts) if d.code not in kept]
+    out = _merge(past_malignancy_codes(text, parts, coded))
+    for extra in (long_term_drug_codes(text, parts), status_codes(text, parts), family_history_codes(family)):
+        kept = {c.code for c in out}
+        out += [d for d in extra if d.code not in kept]
     out = symptoms_outside_assessment(out, parts)
     out = most_specific(out, cm)
     out = hypertension_combinations(out)

@@ -223,7 +223,8 @@ class IndexCoder:
         if not conventions:
             return preds
         above = [p for p in preds if p.probability >= self.threshold]
-        out = apply_conventions(text, parts, above, self.matcher.cm)
+        family = [(m.code, Span(m.start, m.end)) for m in self.matcher.family_matches(text, parts)]
+        out = apply_conventions(text, parts, above, self.matcher.cm, family)
         kept = {c.code for c in out}
         out += [p for p in preds if p.probability < self.threshold and p.code not in kept]
         out.sort(key=lambda c: (-c.probability, c.code))

@@ -180,6 +180,16 @@ class IndexMatcher:
             out.extend(m for m in self.match_clause(k, c, note) if not excluded_by_scope(text, c, m.start))
         return parts, out
 
+    def family_matches(self, text: str, parts: Sequence[Clause]) -> list[Match]:
+        """Candidates of the conditions documented in relatives: clauses in the Family History
+        section or naming a relative, not negated ("mother with breast cancer" -> C50.919, which
+        the conventions turn into Z80.3). Links stay inside the clause."""
+        out: list[Match] = []
+        for k, c in enumerate(parts):
+            if (c.section == "family" or "family" in c.cues) and "negated" not in c.cues:
+                out.extend(self.match_clause(k, c, frozenset()))
+        return out
+
 
 def _most_specific(found: list[Match]) -> list[Match]:
     """Drop a match whose words are a strict subset of another match's words in the same clause

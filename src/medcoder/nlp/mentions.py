@@ -23,6 +23,9 @@ _BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])|;|\.,|:,|\n+|(?:^|\s)\d{1,2}\.\
 _HEADER = re.compile(
     r"(?:^|(?<=[.,\n]))[ \t]*([A-Z][A-Z /&()-]{2,60}):|^[ \t]*([A-Z][A-Za-z /&()-]{2,60}):", re.MULTILINE
 )
+# A header on a line of its own without a colon ("FAMILY HISTORY", "MEDICATIONS (home)"): only
+# when it names a known section, so a shouted statement ("NKDA", "HTN") stays a statement.
+_LINE_HEADER = re.compile(r"^[ \t]*([A-Z][A-Z /&-]{2,60}(?:\([a-z /]+\))?)[ \t]*$", re.MULTILINE)
 SCOPE_CHARS = 60  # a cue reaches about eight words forward, as ConText's default window
 _SCOPE_END = re.compile(r"\b(but|however|although|except|which|that)\b|[:;]", re.IGNORECASE)
 _SCOPE_CUES = re.compile(
@@ -120,6 +123,12 @@ def excluded_by_scope(text: str, clause: Clause, start: int) -> bool:
 def clauses(text: str) -> list[Clause]:
     """The note's clauses in text order (empty clauses dropped)."""
     found = [(m.start(g), m.end(g)) for m in _HEADER.finditer(text) for g in (1, 2) if m.group(g)]
+    found += [
+        (m.start(1), m.end(1))
+        for m in _LINE_HEADER.finditer(text)
+        if section_group(m.group(1)) != "other" and not any(a <= m.start(1) < b for a, b in found)
+    ]
+    found.sort()
     headers = [(a, section_group(text[a:b])) for a, b in found]
     header_spans = found
     breaks = [(m.start(), m.end()) for m in _BREAK.finditer(text)]

@@ -62,3 +62,23 @@ def status_phrases() -> tuple[tuple[str, str, str], ...]:
             )
         rows.append((regex, code, scope))
     return tuple(rows)
+
+
+HISTORY_KINDS = ("family", "personal")
+
+
+@functools.cache
+def history_codes() -> dict[str, tuple[tuple[str, str], ...]]:
+    """kind ("family", "personal") -> (code prefix, history code) rows of ``history_codes.tsv``,
+    longest prefix first (the lookup takes the first that fits)."""
+    out: dict[str, list[tuple[str, str]]] = {k: [] for k in HISTORY_KINDS}
+    for n, (kind, prefix, code) in read_rows("history_codes.tsv", 3):
+        if kind not in out:
+            raise ValueError(f"history_codes.tsv:{n}: kind {kind!r} is not one of {HISTORY_KINDS}")
+        out[kind].append((prefix.upper(), code.upper()))
+    return {k: tuple(sorted(v, key=lambda r: -len(r[0]))) for k, v in out.items()}
+
+
+def history_code(kind: str, code: str) -> str | None:
+    """The family (Z80-Z84) or personal (Z85) history code for a condition ``code``, or None."""
+    return next((z for prefix, z in history_codes()[kind] if code.upper().startswith(prefix)), None)
