@@ -34,8 +34,13 @@ from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 LONG_TERM_DRUG_PROBABILITY = 0.85
 """Fixed confidence of a Z79 code from the drug list (a rule, not a learned score; the router
 treats it like any other code below its auto threshold)."""
+# Not long-term therapy: stopped or not tolerated, or a short course / inpatient-only use
+# ("prednisone 40 mg daily x 5 days", "DVT prophylaxis with enoxaparin", "sliding-scale insulin").
 _STOP_CUES = re.compile(
-    r"\b(stopped|discontinued|d/c|held|allerg\w*|intoleran\w*|no longer|off)\b", re.IGNORECASE
+    r"\b(stopped|discontinued|d/c|held|allerg\w*|intoleran\w*|no longer|off|prophyla\w*|sliding|"
+    r"correctional|infusion|taper\w*|burst|begin|x\s*\d+\s*(days?|weeks?|doses?)|"
+    r"for \d+ (days?|weeks?)|while (inpatient|npo|hospitali[sz]ed|admitted))\b",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z]+")
 
@@ -119,7 +124,7 @@ def long_term_drug_codes(text: str, parts: Sequence[Clause]) -> list[CodePredict
     names: dict[str, str] = {}
     for c in parts:
         piece = text[c.start : c.end]
-        if "negated" in c.cues or _STOP_CUES.search(piece):
+        if c.section == "allergy" or "negated" in c.cues or _STOP_CUES.search(piece):
             continue
         for m in _WORD.finditer(piece.lower()):
             code = drugs.get(m.group(0))
@@ -156,11 +161,7 @@ def status_codes(text: str, parts: Sequence[Clause]) -> list[CodePrediction]:
     for c in parts:
         piece = text[c.start : c.end]
         family = c.section == "family" or bool(_RELATIVE.search(piece))
-        allergy = (
-            c.section == "meds"
-            and bool(_ALLERGY.search(text, max(0, c.start - 200), c.end))
-            or bool(_ALLERGY.search(piece))
-        )
+        allergy = c.section == "allergy" or bool(_ALLERGY.search(piece))
         negated = "negated" in c.cues or bool(
             re.search(r"\b(no known|nkda|denies|no)\b", piece, re.IGNORECASE)
         )

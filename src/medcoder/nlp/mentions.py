@@ -36,6 +36,7 @@ _SCOPE_CUES = re.compile(
 
 # Checked in order: "FAMILY HISTORY" is family and "HISTORY OF PRESENT ILLNESS" hpi before "history".
 SECTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "allergy": ("allerg",),
     "family": ("family",),
     "social": ("social",),
     "hpi": ("present illness", "hpi", "chief complaint", "reason", "subjective"),
@@ -45,7 +46,7 @@ SECTION_GROUPS: dict[str, tuple[str, ...]] = {
     "history": ("past", "history", "pmh", "surgical"),
     "exam": ("exam", "physical", "vital", "objective", "heent", "neck", "chest", "heart", "lungs", "abdomen",
              "extremities", "neuro", "skin", "general"),
-    "meds": ("medication", "allerg"),
+    "meds": ("medication",),
     "procedure": ("procedure", "operation", "technique", "description"),
 }  # fmt: skip
 SECTIONS = (*SECTION_GROUPS, "other")
