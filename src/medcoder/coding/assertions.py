@@ -107,8 +107,24 @@ def compact_text(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
     return short, [Span(move(s.start), move(s.start) + s.end - s.start, s.score) for s in spans]
 
 
-def assert_evidence(text: str, spans_by_code: dict[int, list[Span]], setting: Setting) -> dict[int, Verdict]:
-    """A :class:`Verdict` per label column that has evidence spans (others are left out)."""
+def expected_assertions(code: str) -> frozenset[Assertion]:
+    """Assertions that are a code's meaning, not a reason to drop it: a family-history code
+    (Z80-Z84) is supported by a mention in the family history; a status or personal-history code
+    (Z79 drug therapy, Z85-Z99: history, allergy, absence, device status) by a mention ConText
+    reads as historical (it sits under a "history" header or says "history of")."""
+    c = code.upper()
+    if "Z80" <= c[:3] <= "Z84":
+        return frozenset({Assertion.FAMILY, Assertion.HISTORICAL})
+    if c[:3] == "Z79" or "Z85" <= c[:3] <= "Z99":
+        return frozenset({Assertion.HISTORICAL})
+    return frozenset()
+
+
+def assert_evidence(
+    text: str, spans_by_code: dict[int, list[Span]], setting: Setting, codes: Sequence[str] | None = None
+) -> dict[int, Verdict]:
+    """A :class:`Verdict` per label column that has evidence spans (others are left out).
+    ``codes[j]`` is column ``j``'s code: its ``expected_assertions`` do not block it."""
     flat = [(j, sp) for j, spans in spans_by_code.items() for sp in spans if sp.end > sp.start]
     if not flat:
         return {}
@@ -123,7 +139,8 @@ def assert_evidence(text: str, spans_by_code: dict[int, list[Span]], setting: Se
     out: dict[int, Verdict] = {}
     for j, items in by_code.items():
         states = [_state(a) for a in items]
-        blocked = all(s in blocking for s in states)
+        allowed = expected_assertions(codes[j]) if codes is not None else frozenset()
+        blocked = all(s in blocking and s not in allowed for s in states)
         out[j] = Verdict(
             assertion=states[0] if blocked else Assertion.AFFIRMED,
             cues=tuple(sorted({c for a in items for c in a.cues})),

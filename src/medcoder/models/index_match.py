@@ -14,12 +14,22 @@ reranker scores: words matched, depth, whether the "with" link reached outside t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medcoder.nlp.mentions import Clause, clauses, excluded_by_scope
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, resolve_code
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
+
+
+# A condition ascribed to a relative outside the Family History section ("mother with breast
+# cancer", "family history of diabetes"); "lives with her daughter" is not one.
+_RELATIVE_WITH = re.compile(
+    r"\bfamily history\b|\b(mother|father|sister|brother|aunt|uncle|grand(mother|father)|son|daughter|"
+    r"sibling)s?\b.{0,20}\b(with|has|had|have|died|history|diagnosed)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +196,9 @@ class IndexMatcher:
         the conventions turn into Z80.3). Links stay inside the clause."""
         out: list[Match] = []
         for k, c in enumerate(parts):
-            if (c.section == "family" or "family" in c.cues) and "negated" not in c.cues:
+            if "negated" in c.cues:
+                continue
+            if c.section == "family" or _RELATIVE_WITH.search(text, c.start, c.end):
                 out.extend(self.match_clause(k, c, frozenset()))
         return out
 

@@ -33,6 +33,9 @@ _PAREN = re.compile(r"\(([^)]*)\)")
 # Words an index term uses for structure, not content: they are never required in the note.
 # Nonessential "modifiers" that are really a cut word ("Cancer(o)phobia" -> term "Cancer" + "(o)").
 _CUT_WORDS = frozenset({"(o)"})
+# Main terms whose words after the nonessential modifier were dropped by the flattening ("Old
+# (previous) myocardial infarction" is the row "Old", I25.2): "80 years old" must not match them.
+_TRUNCATED_MAINS = frozenset({"old"})
 _STRUCTURAL = frozenset({"nec", "nos", "due", "other", "specified", "unspecified", "site"})
 
 
@@ -228,7 +231,7 @@ def parse_flat_index(lines: Iterable[str], source: str = FLAT_INDEX) -> AlphaInd
         if not required and outside.strip():
             # "and" + "(on) chronic": the flattening moved the term's words into this column
             required = _required(outside)
-        if nonessential_raw.strip() in _CUT_WORDS:
+        if nonessential_raw.strip() in _CUT_WORDS or (level == 0 and term.lower() in _TRUNCATED_MAINS):
             # the flattening cut a word at a bracketed letter ("Cancer(o)phobia" -> "Cancer" + "(o)"):
             # the row's term is not what it says, so it must never match
             required = ("<flattening-artifact>",)
