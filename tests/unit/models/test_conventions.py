@@ -71,3 +71,40 @@ def test_status_phrases_by_scope() -> None:
     # history of tobacco, penicillin allergy status, family history of ischaemic heart disease, oxygen;
     # not Z83.3 (negated family history), not Z82.3 (the patient's own denied stroke)
     assert got == {"Z87.891", "Z88.0", "Z82.49", "Z99.81"}
+
+
+def test_history_codes_table() -> None:
+    from medcoder.terminology.abbreviations import history_code
+
+    assert history_code("family", "C50.911") == "Z80.3"
+    assert history_code("family", "I21.9") == "Z82.49"
+    assert history_code("family", "I63.9") == "Z82.3"
+    assert history_code("family", "F31.9") == "Z81.8" and history_code("family", "F10.20") == "Z81.1"
+    assert history_code("personal", "C61") == "Z85.46"
+    assert history_code("family", "R52") is None
+    cm = get_icd10cm()
+    from medcoder.terminology.abbreviations import history_codes
+
+    for rows in history_codes().values():
+        for _, z in rows:
+            assert cm.is_billable(z), z
+
+
+def test_family_history_and_past_malignancy() -> None:
+    from medcoder.models.conventions import family_history_codes, past_malignancy_codes
+
+    fam = family_history_codes([("C50.919", Span(10, 23)), ("I21.9", Span(30, 32)), ("I25.10", Span(40, 43))])
+    assert [(x.code, len(x.spans)) for x in fam] == [("Z80.3", 1), ("Z82.49", 2)]
+    text = "History of prostate cancer, no evidence of recurrence. Colon cancer on chemotherapy."
+    parts = clauses(text)
+    got = past_malignancy_codes(text, parts, [c("C61", 0.7, 11, 26), c("C18.9", 0.8, 55, 67)])
+    assert [(x.code, x.probability) for x in got] == [("Z85.46", 0.7), ("C18.9", 0.8)]
+
+
+def test_long_term_drugs_skip_short_courses_and_allergies() -> None:
+    text = "PLAN\nPrednisone 40 mg daily x 5 days.\nDVT prophylaxis with heparin.\nWarfarin 5 mg daily.\n\nALLERGIES\nLisinopril (angioedema)."
+    got = {x.code: x for x in long_term_drug_codes(text, clauses(text))}
+    assert set(got) == {"Z79.01"}  # warfarin; not the prednisone burst, not the allergy list
+    from medcoder.models.conventions import status_codes
+
+    assert {x.code for x in status_codes(text, clauses(text))} == {"Z88.8"}

@@ -26,3 +26,16 @@ def test_clauses_sections_and_cues() -> None:
 def test_abbreviation_words_keep_the_abbreviation_offsets() -> None:
     ws = words_of("Pt has HTN.")
     assert [(w.stem, w.start, w.end) for w in ws][-1] == ("hypertens", 7, 10)
+
+
+def test_headers_on_their_own_line_name_sections() -> None:
+    from medcoder.nlp.mentions import clauses
+
+    text = "FAMILY HISTORY\nMother with stroke.\n\nALLERGIES\nSulfa (hives).\n\nMEDICATIONS (home)\nWarfarin.\nHTN\n"
+    got = [(text[c.start : c.end], c.section) for c in clauses(text)]
+    assert got == [
+        ("Mother with stroke.", "family"),
+        ("Sulfa (hives).", "allergy"),
+        ("Warfarin.", "meds"),
+        ("HTN", "meds"),  # a shouted statement that names no section stays a statement
+    ]

@@ -53,3 +53,58 @@ def test_resolve_code_continues_in_the_tabular() -> None:
     assert resolve_code("N18.3", set()) == "N18.30"  # "unspecified" child by default
     assert resolve_code("S72.0-", {"right"}) == "S72.001A"  # right femur, initial encounter
     assert resolve_code("ZZZ.9", set()) is None
+
+
+def test_or_readings_of_a_term() -> None:
+    from medcoder.terminology.alpha_index import or_variants
+
+    assert or_variants("atrial or auricular") == ["atrial", "auricular"]
+    assert or_variants("lymph gland or node") == ["lymph gland", "lymph node"]
+    assert len(or_variants("with or following ectopic or molar pregnancy")) == 4
+    required, _, alternatives = term_stems("atrial or auricular", main=False)
+    assert required == ("atri",) and alternatives == (("auricular",),)
+
+
+FLAT_QUIRKS = [
+    HEADER,
+    "1,F,0,Failure,,,,",
+    "2,F,1,heart,,,(acute),I50.9",
+    "3,F,2,left,,,,I50.1",
+    '4,F,1,"Note: stages A, B, C",,,,',
+    "5,F,2,systolic,,,(congestive),I50.20",
+    "6,F,3,acute,,,,I50.21",
+    "7,F,4,and,,,(on) chronic (congestive),I50.23",
+    "8,D,0,Dependence,,,,F19.20",
+    "9,D,1,drug NEC,,,,F19.20",
+    "10,D,2,nicotine,,,,F17.200",
+    '11,D,1,nicotine,"Dependence, drug, nicotine",,,',
+    '12,W,0,"Wound, open",,,,T14.8',
+    "13,W,1,toe,,,,S91.109",
+    '14,T,0,Toe,"Wound, open, toe",,,',
+    "15,O,0,Old,,,(previous),I25.2",
+]
+
+
+def test_flattening_quirks_note_rows_moved_words_and_truncated_mains() -> None:
+    ix = parse_flat_index(FLAT_QUIRKS)
+    heart = 1
+    # the "Note:" row is skipped and "systolic" stays a child of "heart", not of the note
+    assert [ix.nodes[k].term for k in ix.nodes[heart].children] == ["left", "systolic"]
+    # "and" + "(on) chronic": the moved word is required again
+    and_node = next(k for k, n in enumerate(ix.nodes) if n.term == "and")
+    assert ix.nodes[and_node].required == ("chron",) and ix.code_of(and_node) == "I50.23"
+    old = next(k for k, n in enumerate(ix.nodes) if n.term == "Old")
+    assert ix.nodes[old].required == ("<flattening-artifact>",)
+
+
+def test_see_references_are_followed_leniently() -> None:
+    ix = parse_flat_index(FLAT_QUIRKS)
+    nicotine = ix.follow("Dependence, drug, nicotine")  # "drug" names "drug NEC"
+    assert nicotine is not None and ix.code_of(nicotine) == "F17.200"
+    toe = ix.follow("Wound, open, toe")  # a main term with a comma in its name
+    assert toe is not None and ix.code_of(toe) == "S91.109"
+    assert ix.follow("Failure, by type, heart") == heart_of(ix)  # an instruction part is passed over
+
+
+def heart_of(ix) -> int:  # type: ignore[no-untyped-def]
+    return next(k for k, n in enumerate(ix.nodes) if n.term == "heart")
