@@ -1,12 +1,13 @@
 """Speed (index coder vs the LAAT forward pass, same run) and CodiEsp-D test numbers of the index coder.
 
-Run from the repository root after `dvc repro`: `.venv/bin/python eval/scripts/index_coder_bench.py`.
+Run from the repository root after `dvc repro`: `.venv/bin/python eval/scripts/index_coder_bench.py [MODEL_DIR]`.
 CodiEsp test is read for reporting only, never for choosing anything.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import torch
@@ -24,7 +25,7 @@ def main() -> None:
     train = load_codiesp(codiesp_dir(), "train", tasks=("D",))
     test = load_codiesp(codiesp_dir(), "test", tasks=("D",))
     texts = [d.text for d in test]
-    coder = IndexCoder.load("training/out/index_coder")
+    coder = IndexCoder.load(sys.argv[1] if len(sys.argv) > 1 else "training/out/index_coder")
     t = time.perf_counter()
     for text in texts:
         coder.score(text)

@@ -185,7 +185,9 @@ class CodingPipeline:
         spans = self._evidence(text, scored, targets)
         t1 = time.perf_counter()
         verdicts = (
-            assert_evidence(text, spans, doc.setting, self._codes) if self.config.assertion_policy != "off" else {}
+            assert_evidence(text, spans, doc.setting, self._codes)
+            if self.config.assertion_policy != "off"
+            else {}
         )
         t2 = time.perf_counter()
         unknown = Verdict(Assertion.UNKNOWN, (), False, ())

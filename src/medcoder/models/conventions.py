@@ -211,7 +211,11 @@ def past_malignancy_codes(
     for p in coded:
         z = history_code("personal", p.code) if p.code[0] == "C" else None
         if z and p.spans and all(any(a <= s.start < b for a, b in past) for s in p.spans):
-            out.append(CodePrediction(z, p.probability, p.spans, f"convention: history of {p.code} (history_codes.tsv)"))
+            out.append(
+                CodePrediction(
+                    z, p.probability, p.spans, f"convention: history of {p.code} (history_codes.tsv)"
+                )
+            )
         else:
             out.append(p)
     return out

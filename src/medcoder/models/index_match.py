@@ -22,7 +22,6 @@ from medcoder.nlp.mentions import Clause, clauses, excluded_by_scope
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, resolve_code
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
-
 # A condition ascribed to a relative outside the Family History section ("mother with breast
 # cancer", "family history of diabetes"); "lives with her daughter" is not one.
 _RELATIVE_WITH = re.compile(

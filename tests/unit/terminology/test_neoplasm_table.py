@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import require_shared
 
+from conftest import require_shared
 from medcoder.terminology.alpha_index import parse_flat_index
 from medcoder.terminology.neoplasm_table import graft_neoplasm_table, read_neoplasm_table
 
@@ -32,13 +32,19 @@ def _table(tmp_path: Path) -> Path:
 
 def test_rows_cells_and_see(tmp_path: Path) -> None:
     rows = read_neoplasm_table(_table(tmp_path))
-    assert [(r.level, r.title) for r in rows] == [(0, "Neoplasm, neoplastic"), (1, "prostate"), (1, "pleura, pleural")]
+    assert [(r.level, r.title) for r in rows] == [
+        (0, "Neoplasm, neoplastic"),
+        (1, "prostate"),
+        (1, "pleura, pleural"),
+    ]
     assert rows[1].nemod == "(gland)" and rows[1].cells == {2: "C61", 3: "C79.82", 4: "D07.5", 5: "D29.1"}
     assert rows[2].see == "Neoplasm, lung" and rows[2].cells == {}
 
 
 def test_graft_gives_primary_by_default_and_behaviour_children(tmp_path: Path) -> None:
-    base = parse_flat_index(["RowID,Letter,Level,Term,See,SeeAlso,NonEssModif,Code", "1,A,0,Abscess,,,,L02.91"])
+    base = parse_flat_index(
+        ["RowID,Letter,Level,Term,See,SeeAlso,NonEssModif,Code", "1,A,0,Abscess,,,,L02.91"]
+    )
     ix = graft_neoplasm_table(base, read_neoplasm_table(_table(tmp_path)))
     assert len(ix.mains) == 2
     main = ix.mains[1]
