@@ -108,3 +108,12 @@ def test_long_term_drugs_skip_short_courses_and_allergies() -> None:
     from medcoder.models.conventions import status_codes
 
     assert {x.code for x in status_codes(text, clauses(text))} == {"Z88.8"}
+
+
+def test_acquired_absence_only_from_past_surgery() -> None:
+    from medcoder.models.conventions import status_codes
+
+    past = "She had a hysterectomy in the past. History of left mastectomy."
+    assert {x.code for x in status_codes(past, clauses(past))} == {"Z90.710", "Z90.10"}
+    today = "PROCEDURE: Total abdominal hysterectomy performed today without complication."
+    assert status_codes(today, clauses(today)) == []
