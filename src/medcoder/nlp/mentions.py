@@ -33,6 +33,18 @@ _SCOPE_CUES = re.compile(
     r"mother|father|sister|brother)\b",
     re.IGNORECASE,
 )
+# A consent or risk discussion lists what might happen, anywhere later in its sentence ("We have
+# discussed bleeding, infection, ... stroke, and death"); a post-posed negation closes the clause
+# ("choledocholithiasis and pancreatitis were not suspected").
+_RISK_CUES = re.compile(
+    r"\b(risks?( and benefits)?( of| include| including| such as|,)|complications (include|including|such as)|"
+    r"(we|i) (have )?discussed)\b",
+    re.IGNORECASE,
+)
+_POST_NEGATION = re.compile(
+    r"\b(was|were|is|are|has been|have been) (not (suspected|seen|found|present)|ruled out|excluded)\b",
+    re.IGNORECASE,
+)
 
 # Checked in order: "FAMILY HISTORY" is family and "HISTORY OF PRESENT ILLNESS" hpi before "history".
 SECTION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -115,6 +127,8 @@ def excluded_by_scope(text: str, clause: Clause, start: int) -> bool:
     ("denies chest pain", "mother had breast cancer"). A cheap ConText-style scope used before
     scoring; the pipeline's medspacy ConText step still checks every suggested code's evidence."""
     if clause.section in ("family", "ros"):
+        return True
+    if _RISK_CUES.search(text, clause.start, start) or _POST_NEGATION.search(text, start, clause.end):
         return True
     window = max(clause.start, start - SCOPE_CHARS)
     cues = list(_SCOPE_CUES.finditer(text, window, start))

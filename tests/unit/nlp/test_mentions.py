@@ -39,3 +39,15 @@ def test_headers_on_their_own_line_name_sections() -> None:
         ("Warfarin.", "meds"),
         ("HTN", "meds"),  # a shouted statement that names no section stays a statement
     ]
+
+
+def test_risk_discussion_and_post_posed_negation_are_out_of_scope() -> None:
+    from medcoder.nlp.mentions import clauses, excluded_by_scope
+
+    text = "We have discussed bleeding, infection, injury to the rectum, deep vein thrombosis, stroke, and death."
+    (c,) = clauses(text)
+    assert excluded_by_scope(text, c, text.index("stroke"))  # far past the 60-character window
+    text = "Lipase normal, so pancreatitis was not suspected. Gallstones with cholecystitis."
+    first, second = clauses(text)
+    assert excluded_by_scope(text, first, text.index("pancreatitis"))
+    assert not excluded_by_scope(text, second, text.index("cholecystitis"))
