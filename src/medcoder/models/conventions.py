@@ -162,9 +162,7 @@ def status_codes(text: str, parts: Sequence[Clause]) -> list[CodePrediction]:
         piece = text[c.start : c.end]
         family = c.section == "family" or bool(_RELATIVE.search(piece))
         allergy = c.section == "allergy" or bool(_ALLERGY.search(piece))
-        negated = "negated" in c.cues or bool(
-            re.search(r"\b(no known|nkda|denies|no)\b", piece, re.IGNORECASE)
-        )
+        negated = "negated" in c.cues or bool(_NO.search(piece))
         for rx, code, scope in _status_rules():
             ok = {"family": family, "allergy": allergy, "patient": not family}[scope] and not negated
             m = rx.search(piece) if ok else None

@@ -125,6 +125,7 @@ class AlphaIndex:
         for i in self.mains:
             self._by_name.setdefault(_key(nodes[i].term.split(",")[0]), []).append(i)
         # a main term with a comma in it ("Wound, open") under its whole name, for "see" references
+        self._followed: dict[str, int | None] = {}
         self._by_full: dict[tuple[str, ...], list[int]] = {}
         for i in self.mains:
             if "," in nodes[i].term:
@@ -155,6 +156,12 @@ class AlphaIndex:
         return None
 
     def follow(self, see: str) -> int | None:
+        """The node a "see" reference names, or None (memoised: the lookup walks it per clause)."""
+        if see not in self._followed:
+            self._followed[see] = self._follow(see)
+        return self._followed[see]
+
+    def _follow(self, see: str) -> int | None:
         """The node a "see" reference names ("Abuse, drug, inhalant" -> that subterm), or None.
 
         Parts are compared without parentheses and a trailing NEC/NOS ("drug" finds "drug NEC"),
