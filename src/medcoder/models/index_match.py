@@ -145,7 +145,7 @@ class IndexMatcher:
         nodes = self.ix.nodes
         out: list[Match] = []
         seen: set[int] = set()
-        for w in stems:
+        for w in dict.fromkeys(wd.stem for wd in clause.words):  # text order: same result in every process
             for i, req in self._mains_by_word.get(w, ()):
                 main = nodes[i]
                 if i in seen or not here.compact(set(req)):
