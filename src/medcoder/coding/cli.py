@@ -9,11 +9,12 @@ HCC/RAF, CDI queries and the route with its reasons (``--format json`` prints th
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import typer
 
-from medcoder.data.records import Patient, Setting, Sex
+from medcoder.data.records import Document, Patient, Setting, Sex
 
 
 def code_cmd(
@@ -67,6 +68,64 @@ def code_cmd(
     render_result(result)
 
 
+REPORT_SPLITS = ("codiesp_test", "mtsamples", "synthetic_test")
+
+
+def report_docs(name: str) -> list:  # type: ignore[type-arg]
+    """Documents of a report-only split (never used to fit or certify anything)."""
+    if name == "codiesp_test":
+        from medcoder.data.codiesp import load_codiesp
+        from medcoder.paths import codiesp_dir
+
+        return load_codiesp(codiesp_dir(), "test", tasks=("D",))
+    if name == "mtsamples":
+        from medcoder.data.realistic import mtsamples
+
+        frame = mtsamples().frame.dropna(subset=["transcription"])
+        rows = frame.sample(n=min(200, len(frame)), random_state=0)
+        return [
+            Document(id=f"mtsamples-{i}", text=str(t))
+            for i, t in zip(rows.index, rows["transcription"], strict=True)
+        ]
+    if name == "synthetic_test":
+        from medcoder.data.io import read_jsonl
+
+        return read_jsonl(Path("data/synthetic/test.jsonl"))
+    raise typer.BadParameter(f"unknown report split {name!r}; known: {', '.join(REPORT_SPLITS)}")
+
+
+def certify_charts_cmd(
+    model: Path = typer.Option(..., exists=True, file_okay=False, help="index-coder model directory"),
+    report_dir: Path = typer.Option(Path("eval/out/chart_routing"), help="where the routing report goes"),
+    target: float = typer.Option(0.95, min=0.5, max=0.999, help="share of auto charts exactly right"),
+    delta: float = typer.Option(
+        0.05, min=0.001, max=0.5, help="allowed failure probability of the guarantee"
+    ),
+    report: list[str] = typer.Option([], help=f"also report on: {', '.join(REPORT_SPLITS)} (repeat)"),
+) -> None:
+    """Fit and certify chart-level routing (writes chart_routing.json into the model) and report it.
+
+    Fit: realistic dev "fit" part + CodiEsp dev "tune" half; calibration: realistic dev "tune" part +
+    CodiEsp dev "cal" half. CodiEsp test and the realistic holdout are never read for fitting."""
+    from medcoder.coding.chart_certify import certify_model, code_charts, default_splits, write_report
+    from medcoder.models.index_bundle import IndexBundle
+
+    splits = default_splits()
+    cert, _, cal = certify_model(
+        model, splits["fit"], splits["calibration"], target=target, delta=delta,
+        fit_set=f"realistic dev fit + CodiEsp dev tune half ({len(splits['fit'])} charts)",
+        calibration_set=f"realistic dev tune + CodiEsp dev cal half ({len(splits['calibration'])} charts)",
+    )  # fmt: skip
+    bundle = IndexBundle.load(model)
+    coded = [code_charts(bundle, splits["calibration"], "calibration", cert)]
+    coded += [
+        code_charts(bundle, report_docs(name), name, cert, has_gold=name != "mtsamples") for name in report
+    ]
+    out = write_report(cert, coded, report_dir)
+    typer.echo(json.dumps(out, indent=1))
+
+
 def register(root: typer.Typer) -> None:
-    """Add ``code`` to the root medcoder command."""
+    """Add ``code`` and ``certify-charts`` to the root medcoder command."""
     root.command("code")(code_cmd)
+    root.command("certify-charts")(certify_charts_cmd)

@@ -77,6 +77,8 @@ class CodingPipeline:
             routing=routing_name,
             medcoder=pkg_version("medcoder"),
         )
+        self.shift_monitor = getattr(self.route, "monitor", None)
+        """The chart router's traffic-window shift test (``routing.shift.ShiftMonitor``), if it has one."""
         self.stage_seconds: dict[str, float] = {}
         """Seconds spent per stage since creation (model, evidence, assertions, results, rules, routing);
         written by the thread that runs ``code_many``; the benchmark reads and clears it."""
@@ -246,7 +248,16 @@ class CodingPipeline:
         rules = apply_rules(doc_for_rules, ctx, suggestions, self.rules)
         t4 = time.perf_counter()
         route = self.route(
-            RouteInput(doc_for_rules, raw, calibrated, suggestions, suppressed, rules.findings, kept)
+            RouteInput(
+                doc_for_rules,
+                raw,
+                calibrated,
+                suggestions,
+                suppressed,
+                rules.findings,
+                kept,
+                [(sp.start, sp.end) for j in kept for sp in spans.get(j, [])],
+            )  # fmt: skip
         )
         t5 = time.perf_counter()
         for stage, seconds in (("evidence", t1 - t0), ("assertions", t2 - t1), ("results", t3 - t2),

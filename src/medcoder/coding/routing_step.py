@@ -25,8 +25,10 @@ from medcoder.coding.result import RouteDecision, RouteResult, RuleFinding, Sugg
 from medcoder.data.records import Document
 from medcoder.models.bundle import ModelBundle
 from medcoder.models.index_bundle import IndexBundle
-from medcoder.routing.features import build_batch, counts_vector, rule_feature_counts
+from medcoder.routing.chart import ChartCertificate, ChartSignals, chart_features
+from medcoder.routing.features import RULE_FEATURE_EXCLUDED, build_batch, counts_vector, rule_feature_counts
 from medcoder.routing.policy import ChartInput, CodeCandidate, route_chart
+from medcoder.routing.shift import ShiftMonitor
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class RouteInput:
     suppressed: Sequence[Suppressed]
     findings: Sequence[RuleFinding]
     suggested_columns: Sequence[int] = ()
+    evidence: Sequence[tuple[int, int]] = ()
+    """Every kept code's evidence span (kept even when the request asked for no evidence)."""
 
 
 Calibrate = Callable[[np.ndarray], np.ndarray]
@@ -92,8 +96,109 @@ def threshold_route(auto_min_probability: float) -> Route:
     return route
 
 
+def chart_signals(chart: RouteInput, thresholds: np.ndarray) -> ChartSignals:
+    """What the chart scorer reads, from a finished chart (the function certification uses too)."""
+    kept = set(chart.suggested_columns)
+    rejected = [j for j in np.flatnonzero(chart.raw > 0) if j not in kept and chart.raw[j] < thresholds[j]]
+    counted = [f for f in chart.findings if not f.rule_id.startswith(RULE_FEATURE_EXCLUDED)]
+    return ChartSignals(
+        text=chart.document.text,
+        code_probs=tuple(s.probability for s in chart.suggestions),
+        code_thresholds=tuple(s.threshold for s in chart.suggestions),
+        evidence=tuple(chart.evidence),
+        rejected_probs=tuple(float(chart.calibrated[j]) for j in rejected),
+        rejected_thresholds=tuple(float(thresholds[j]) for j in rejected),
+        n_suppressed=len(chart.suppressed),
+        rule_errors=sum(f.severity == "error" for f in counted),
+        rule_warnings=sum(f.severity == "warning" for f in counted),
+        cdi_queries=sum(f.rule_id.startswith("CDI.") for f in chart.findings),
+    )
+
+
+class ChartRoute:
+    """Chart-level routing with a certified P(chart exactly right) threshold and a shift guard.
+
+    - escalate: an error finding (the claim would be rejected as coded);
+    - review: no certificate, or one that certified no threshold (the honest default: a model whose
+      charts were never shown to be right is never trusted alone); the chart is unlike the
+      calibration charts (conformal p-value < ``ood_alpha``); its score is under the certified
+      threshold; no code; a suppressed code; a warning finding;
+    - auto: none of the above. Every reason is spelled out for the coder.
+    """
+
+    def __init__(self, certificate: ChartCertificate | None, thresholds: np.ndarray, window: int = 200):
+        self.certificate = certificate
+        self.thresholds = thresholds
+        self.monitor = ShiftMonitor(certificate.shift, window=window) if certificate is not None else None
+
+    def describe(self) -> str:
+        c = self.certificate
+        if c is None:
+            return "chart routing: no chart-level certification (every chart to review)"
+        t = c.choice.threshold
+        cut = f"P(chart exact) >= {t:.3f}" if c.certified else "no certified threshold"
+        return f"chart routing ({c.scorer.kind}): {cut}, calibrated on {c.calibration_set}"
+
+    @staticmethod
+    def gates(chart: RouteInput) -> tuple[list[str], list[str]]:
+        """(escalation reasons, review reasons) that hold whatever the chart's score: rule errors;
+        no code, warning findings, suppressed codes. Certification treats such charts as never auto."""
+        errors = sorted({f.rule_id for f in chart.findings if f.severity == "error"})
+        review = [] if chart.suggestions else ["no code passed its decision threshold"]
+        review += [
+            f"warning finding: {w}"
+            for w in sorted({f.rule_id for f in chart.findings if f.severity == "warning"})
+        ]
+        if chart.suppressed:
+            review.append(
+                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in chart.suppressed) + ")"
+            )
+        return [f"error finding: {i}" for i in errors], review
+
+    def __call__(self, chart: RouteInput) -> RouteResult:
+        x = chart_features(chart_signals(chart, self.thresholds))
+        escalate, gates = self.gates(chart)
+        reasons: list[str] = []
+        c = self.certificate
+        score = float("nan")
+        if c is None:
+            reasons.append("no chart-level certification for this model: a coder reviews every chart")
+        else:
+            if self.monitor is not None:
+                self.monitor.observe(x)
+            score = float(c.scorer.score(x)[0])
+            p_ood = float(c.shift.p_value(x)[0])
+            if p_ood < c.ood_alpha:
+                reasons.append(f"unlike the calibration data (shift p-value {p_ood:.3f} < {c.ood_alpha})")
+            g = c.choice
+            if not c.certified:
+                reasons.append(
+                    f"P(chart exactly right) {score:.3f}; no threshold certified on {c.calibration_set} "
+                    f"({c.summary.get('calibration_exact', '?')} of {g.n_units} calibration charts exactly "
+                    f"right; {g.target:.0%} needed with confidence {1 - g.delta:.0%})"
+                )
+            elif score < g.threshold:
+                reasons.append(
+                    f"P(chart exactly right) {score:.3f} below the certified threshold {g.threshold:.3f}"
+                )
+        if escalate:
+            return RouteResult(decision=RouteDecision.ESCALATE, reasons=escalate + reasons + gates)
+        if reasons or gates:
+            return RouteResult(decision=RouteDecision.REVIEW, reasons=reasons + gates)
+        assert c is not None
+        g = c.choice
+        return RouteResult(
+            decision=RouteDecision.AUTO,
+            reasons=[f"P(chart exactly right) {score:.3f} >= certified {g.threshold:.3f} (lower bound "
+                     f"{g.lower_bound:.3f} on {g.n_accepted} of {g.n_units} charts of {c.calibration_set})"],
+        )  # fmt: skip
+
+
 def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> tuple[Calibrate, Route, str]:
     """(calibrate, route, description) for ``model``; fallbacks when it was never calibrated."""
+    if isinstance(model, IndexBundle):
+        chart_route = ChartRoute(model.chart_routing, model.threshold_vector)
+        return identity_calibration, chart_route, chart_route.describe()
     if model.routing is None:
         log.info("model directory has no routing.json: identity calibration, threshold routing")
         return identity_calibration, threshold_route(fallback_auto_min), "identity+threshold_route"

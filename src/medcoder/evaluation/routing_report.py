@@ -31,8 +31,9 @@ def risk_coverage_plot(
     path: Path,
     target: float,
     marks: dict[str, tuple[float, float]],
+    unit: str = "suggested codes",
 ) -> Path:
-    """PNG: risk (1 - precision) against coverage (share of codes accepted) per confidence source."""
+    """PNG: risk (1 - precision) against coverage (share of ``unit`` accepted) per confidence source."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,7 +48,7 @@ def risk_coverage_plot(
     for name, (cov, risk) in marks.items():
         ax.plot([cov], [risk], "o", label=f"{name}: certified threshold")
     ax.axhline(1 - target, color="k", ls=":", label=f"risk target {1 - target:.2f}")
-    ax.set_xlabel("coverage (share of suggested codes auto-finalized)")
+    ax.set_xlabel(f"coverage (share of {unit} auto-finalized)")
     ax.set_ylabel("risk (1 - precision)")
     ax.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,8 @@ from medcoder.models.base import Label, LabelSpace
 from medcoder.models.bundle import BundleInfo
 from medcoder.models.descriptions import code_set_versions
 from medcoder.models.index_coder import IndexCoder
+from medcoder.routing.chart import FILE as CHART_FILE
+from medcoder.routing.chart import ChartCertificate
 from medcoder.terminology.icd10cm import get_icd10cm
 
 MARKER = IndexCoder.FILE
@@ -105,6 +107,9 @@ class IndexBundle(BundleInfo):
         self.versions = dict(versions)
         self.metrics = dict(metrics)
         self.routing = None
+        self.chart_routing: ChartCertificate | None = (
+            ChartCertificate.load(self.path) if (self.path / CHART_FILE).exists() else None
+        )
         self.thresholds = DecisionThresholds(global_threshold=coder.threshold)
         self.threshold_vector = np.full(len(self.scorer.label_space), coder.threshold, dtype=np.float32)
 

@@ -1,0 +1,190 @@
+"""Fit and certify chart-level routing for a model directory, and report how it routes.
+
+Charts are coded by the real pipeline (rules included) exactly as the service codes them; a
+recording route keeps each chart's router features, so certification sees what serving will see.
+
+Default splits (``default_splits``; CodiEsp ``test`` and the realistic holdout are never used here):
+
+- **fit** (the chart scorer's weights): realistic dev "fit" part + CodiEsp dev "tune" half;
+- **calibration** (the certified threshold and the shift reference): realistic dev "tune" part +
+  CodiEsp dev "cal" half.
+
+A chart is *exactly right* when its suggested ICD-10-CM set equals the gold ICD-10-CM set (the
+index coder suggests ICD-10-CM only; CPT/HCPCS gold is not part of the test yet).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medcoder.coding.pipeline import CodingPipeline
+from medcoder.coding.result import RouteDecision, RouteResult
+from medcoder.coding.routing_step import ChartRoute, RouteInput, chart_signals
+from medcoder.data.records import CodeSystem, Document
+from medcoder.models.index_bundle import IndexBundle
+from medcoder.routing.chart import ChartCertificate, certify_charts, chart_features
+from medcoder.routing.guarantee import clopper_pearson_lower
+
+log = logging.getLogger(__name__)
+
+
+def gold_icd(doc: Document) -> frozenset[str]:
+    """The document's gold ICD-10-CM codes (empty when the coder assigned none)."""
+    return frozenset(lab.code for lab in doc.labels if lab.system is CodeSystem.ICD10CM)
+
+
+class _Recording:
+    """A route that delegates to ``inner`` and keeps each chart's features and route."""
+
+    def __init__(self, inner: ChartRoute) -> None:
+        self.inner = inner
+        self.features: list[np.ndarray] = []
+        self.gated: list[bool] = []
+        self.results: list[RouteResult] = []
+
+    def __call__(self, chart: RouteInput) -> RouteResult:
+        self.features.append(chart_features(chart_signals(chart, self.inner.thresholds)))
+        escalate, review = self.inner.gates(chart)
+        self.gated.append(bool(escalate or review))
+        result = self.inner(chart)
+        self.results.append(result)
+        return result
+
+
+@dataclass(frozen=True)
+class CodedCharts:
+    """One split coded by the pipeline: features, exactly-right bits (None without gold), routes."""
+
+    name: str
+    features: np.ndarray
+    exact: np.ndarray | None
+    routes: tuple[str, ...]
+    gated: np.ndarray
+    scores: np.ndarray | None = None
+
+
+def code_charts(
+    model: IndexBundle,
+    docs: Sequence[Document],
+    name: str,
+    certificate: ChartCertificate | None = None,
+    has_gold: bool = True,
+) -> CodedCharts:
+    """Code ``docs`` with the full pipeline; route them with ``certificate`` (None: no certificate).
+
+    ``has_gold=False`` for notes nobody coded (MTSamples): routes only, no exactly-right bits."""
+    route = _Recording(ChartRoute(certificate, model.threshold_vector, window=10**9))
+    pipe = CodingPipeline(model, route=route, routing_name=route.inner.describe())
+    exact: list[bool] = []
+    for doc in docs:
+        result = pipe.code(doc)
+        gold = gold_icd(doc)
+        exact.append(
+            gold is not None and {s.code for s in result.suggestions if s.system == "ICD-10-CM"} == gold
+        )
+    x = np.vstack(route.features) if route.features else np.zeros((0, 0))
+    scores = certificate.scorer.score(x) if certificate is not None and len(x) else None
+    routes = tuple(r.decision.value for r in route.results)
+    gated = np.array(route.gated, dtype=bool)
+    return CodedCharts(name, x, np.array(exact) if has_gold else None, routes, gated, scores)
+
+
+def default_splits() -> dict[str, list[Document]]:
+    """{"fit": ..., "calibration": ...} from the realistic dev set and CodiEsp dev (see module doc)."""
+    from medcoder.data.codiesp import load_codiesp
+    from medcoder.paths import codiesp_dir
+    from medcoder.routing.fit import dev_half
+    from medcoder.training.index_coder import realistic_notes, realistic_part
+
+    real = realistic_notes("dev")
+    dev = load_codiesp(codiesp_dir(), "dev", tasks=("D",))
+    return {
+        "fit": [n.document() for n in real if realistic_part(n.note_id) == "fit"] + dev_half(dev, "tune"),
+        "calibration": [n.document() for n in real if realistic_part(n.note_id) == "tune"]
+        + dev_half(dev, "cal"),
+    }
+
+
+def certify_model(
+    model_dir: str | Path,
+    fit: Sequence[Document],
+    calibration: Sequence[Document],
+    *,
+    fit_set: str,
+    calibration_set: str,
+    target: float = 0.95,
+    delta: float = 0.05,
+    ood_alpha: float = 0.01,
+) -> tuple[ChartCertificate, CodedCharts, CodedCharts]:
+    """Fit the chart scorer, certify it, save ``chart_routing.json`` into ``model_dir``."""
+    model = IndexBundle.load(model_dir)
+    fitted = code_charts(model, fit, "fit")
+    cal = code_charts(model, calibration, "calibration")
+    if fitted.exact is None or cal.exact is None:
+        raise ValueError("every fitting and calibration chart needs gold ICD-10-CM codes")
+    cert = certify_charts(fitted.features, fitted.exact, cal.features, cal.exact, cal.gated,
+                          calibration_set=calibration_set, fit_set=fit_set, target=target, delta=delta,
+                          ood_alpha=ood_alpha)  # fmt: skip
+    cert.save(model_dir)
+    log.info("chart routing certified: %s", cert.choice.to_dict())
+    return cert, fitted, cal
+
+
+def clopper_pearson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Two-sided Clopper-Pearson interval for k of n (``(0, 1)`` when n == 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    a = (1 - level) / 2
+    lo = clopper_pearson_lower(k, n, a)
+    hi = 1.0 - clopper_pearson_lower(n - k, n, a)
+    return lo, hi
+
+
+def split_report(charts: CodedCharts) -> dict[str, Any]:
+    """Route shares, and for splits with gold: exactly-right charts overall and among auto (95% CI)."""
+    n = len(charts.routes)
+    share = {r.value: (sum(x == r.value for x in charts.routes) / n if n else 0.0) for r in RouteDecision}
+    out: dict[str, Any] = {"charts": n, **{f"{k}_share": round(v, 4) for k, v in share.items()}}
+    if charts.exact is not None:
+        auto = np.array([r == RouteDecision.AUTO.value for r in charts.routes], dtype=bool)
+        k, m = int(charts.exact[auto].sum()), int(auto.sum())
+        lo, hi = clopper_pearson_interval(k, m)
+        out.update(exact_share=round(float(charts.exact.mean()), 4) if n else 0.0, auto_charts=m,
+                   auto_exact=k, auto_exact_ci95=[round(lo, 4), round(hi, 4)])  # fmt: skip
+    return out
+
+
+def precision_coverage_plot(splits: Sequence[CodedCharts], target: float, path: Path) -> Path | None:
+    """PNG: share of accepted charts exactly right against the share accepted, per split with gold."""
+    from medcoder.evaluation.routing_report import risk_coverage_plot
+
+    curves = {c.name: (c.scores, c.exact) for c in splits if c.scores is not None and c.exact is not None}
+    if not curves:
+        return None
+    return risk_coverage_plot(curves, path, target, {}, unit="charts")
+
+
+def write_report(
+    certificate: ChartCertificate, splits: Sequence[CodedCharts], out_dir: str | Path
+) -> Mapping[str, Any]:
+    """``chart_routing_report.json`` (+ plot) in ``out_dir``; returns the report."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "certificate": {
+            k: v for k, v in certificate.to_dict().items() if k not in ("shift_reference", "scorer")
+        },
+        "scorer": certificate.scorer.kind,
+        "splits": {c.name: split_report(c) for c in splits},
+    }
+    plot = precision_coverage_plot(splits, certificate.choice.target, out / "chart_risk_coverage.png")
+    report["plot"] = plot.name if plot else None
+    (out / "chart_routing_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report
