@@ -28,7 +28,10 @@ from medcoder.models.index_bundle import IndexBundle
 from medcoder.routing.chart import ChartCertificate, ChartSignals, chart_features
 from medcoder.routing.features import RULE_FEATURE_EXCLUDED, build_batch, counts_vector, rule_feature_counts
 from medcoder.routing.policy import ChartInput, CodeCandidate, route_chart
-from medcoder.routing.shift import ShiftMonitor
+from medcoder.routing.shift import ShiftMonitor, ShiftReference
+
+SHIFT_ALPHA = 0.01
+"""A chart whose conformal shift p-value against the calibration charts is below this goes to review."""
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +210,11 @@ def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> 
     keys = model.label_space.keys()
     counts = counts_vector(keys, calibrators.train_counts)
     thresholds = model.threshold_vector
+    shift = (
+        ShiftReference.from_dict(parts.summary["shift_reference"])
+        if "shift_reference" in parts.summary
+        else None
+    )
 
     def calibrate(raw: np.ndarray) -> np.ndarray:
         return calibrators.transform(raw, keys)
@@ -228,6 +236,15 @@ def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> 
                                           chart.document.payer), policy)  # fmt: skip
         reasons = [r.message + (f" ({', '.join(r.codes)})" if r.codes else "") for r in decision.reasons]
         out = RouteDecision(decision.route.value)
+        p_ood = float(shift.p_value(batch.chart_x)[0]) if shift is not None else 0.0
+        if p_ood < SHIFT_ALPHA:
+            reasons.append(
+                f"unlike the calibration data (shift p-value {p_ood:.3f} < {SHIFT_ALPHA})"
+                if shift is not None
+                else "no shift reference saved with the calibration (recalibrate): not trusted alone"
+            )
+            if out is RouteDecision.AUTO:
+                out = RouteDecision.REVIEW
         if chart.suppressed:
             reasons.append(
                 "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in chart.suppressed) + ")"

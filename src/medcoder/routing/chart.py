@@ -22,6 +22,7 @@ and its feature reference for the shift guard (``routing.shift``); it is saved a
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ import numpy as np
 from medcoder.nlp.mentions import clauses
 from medcoder.routing.guarantee import ThresholdChoice, choose_threshold
 from medcoder.routing.shift import ShiftReference
+
+log = logging.getLogger(__name__)
 
 FILE = "chart_routing.json"
 CHART_FEATURES = (
@@ -242,6 +245,9 @@ def certify_charts(
     ``min_accepted`` below the exact-test minimum (``target ** n <= delta``) is raised to it."""
     scorer = ChartScorer.fit(fit_x, fit_y)
     shift = ShiftReference.fit(cal_x)
+    if (len(cal_x) + 1) * ood_alpha < 1:
+        log.warning("%d calibration charts: a shift p-value cannot fall below %.3f, so the per-chart "
+                    "guard at alpha %.3f never fires", len(cal_x), 1 / (len(cal_x) + 1), ood_alpha)  # fmt: skip
     blocked = shift.p_value(cal_x) < ood_alpha
     if cal_gated is not None:
         blocked |= np.asarray(cal_gated, dtype=bool)

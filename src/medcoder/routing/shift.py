@@ -62,7 +62,7 @@ class ShiftReference:
         return (1.0 + at_least) / (n + 1.0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": self.features.round(6).tolist(), "center": self.center.tolist(),
+        return {"features": self.features.tolist(), "center": self.center.tolist(),
                 "scale": self.scale.tolist()}  # fmt: skip
 
     @classmethod

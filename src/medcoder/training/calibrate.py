@@ -20,6 +20,7 @@ from medcoder.routing.features import counts_vector
 from medcoder.routing.fit import certify, chart_inputs, score_split, split_halves
 from medcoder.routing.policy import RoutingPolicy
 from medcoder.routing.router import Router, RouterConfig
+from medcoder.routing.shift import ShiftReference
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ def calibrate_model(
         "temperature": calibrators.temperature,
         "router_temperatures": {"chart": router.chart_temperature, "code": router.code_temperature},
         "use_rules": use_rules,
+        # the certify half's chart features: the shift guard's reference (routing.shift)
+        "shift_reference": ShiftReference.fit(cert_scored.batch.chart_x).to_dict(),
+        "calibration_sources": sorted({d.source or "unknown" for d in cal_docs}),
     }
     save_routing(model_dir, calibrators, router, summary)
     log.info(
