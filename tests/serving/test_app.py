@@ -107,3 +107,22 @@ def test_audit_code_sets_are_short() -> None:
         "ICD-10-CM": "2026-04-01 (CDC/NCHS ICD-10-CM tabular list (icd10c-tabular-April-1-2026.xml) via x)"
     }
     assert audit_code_sets(long) == {"ICD-10-CM": "2026-04-01"}
+
+
+def test_finished_shift_windows_are_audited_and_reported(service) -> None:
+    import numpy as np
+
+    from medcoder.routing.shift import ShiftMonitor, ShiftReference
+
+    rng = np.random.default_rng(0)
+    monitor = ShiftMonitor(ShiftReference.fit(rng.normal(size=(60, 4))), window=20)
+    service.pipeline.shift_monitor = monitor
+    for row in rng.normal(loc=3.0, size=(20, 4)):  # what the chart router feeds it, one chart at a time
+        monitor.observe(row)
+    principal = service.authorize(bearer("service"), Permission.CODE)
+    asyncio.run(service.code(CodeRequest(text=NOTE, document_id="enc-7"), principal))
+    (check,) = service.store.events(document_id="traffic-window")
+    assert check.event_type == "shift_checked" and check.payload["route"] == "shifted"
+    assert check.payload["shift"]["shifted"] and check.payload["shift"]["n_window"] == 20
+    health = service.health().shift
+    assert health["windows_tested"] == 1 and health["windows_shifted"] == 1 and health["last"]["shifted"]

@@ -40,6 +40,7 @@ class EventType(StrEnum):
     ADDED = "added"
     ESCALATED = "escalated"
     EXPORTED = "exported"
+    SHIFT_CHECKED = "shift_checked"  # a traffic window's two-sample test against the calibration charts
 
 
 class Reason(StrEnum):
@@ -70,6 +71,18 @@ class CodeRef(BaseModel):
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
+class ShiftCheck(BaseModel):
+    """A window two-sample test's result (``medcoder.routing.shift``): numbers only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_window: int = Field(ge=1)
+    n_reference: int = Field(ge=1)
+    accuracy: float = Field(ge=0.0, le=1.0)
+    p_value: float = Field(ge=0.0, le=1.0)
+    shifted: bool
+
+
 class EventPayload(BaseModel):
     """What an event is about: codes (and the ones they replace), route, reason. No free text."""
 
@@ -80,6 +93,7 @@ class EventPayload(BaseModel):
     reason: Reason | None = None
     route: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
     count: int | None = Field(default=None, ge=0)
+    shift: ShiftCheck | None = None
 
 
 class AuditEvent(BaseModel):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType
+from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType, ShiftCheck
 from medcoder.audit.store import AuditStore, AuditWriteError
 from medcoder.coding.context import EncounterContext
 from medcoder.coding.pipeline import CodingPipeline
@@ -143,6 +143,35 @@ class CodingService:
             payload=EventPayload(codes=codes, route=result.route.decision.value, count=len(codes)),
         )
 
+    def _shift_checks(self, job: CodeJob) -> list[AuditEvent]:
+        """Window shift tests finished while coding this batch, as ``shift_checked`` audit events."""
+        monitor = self.pipeline.shift_monitor
+        if monitor is None:
+            return []
+        return [
+            AuditEvent(
+                event_type=EventType.SHIFT_CHECKED,
+                actor_id=job.principal.subject,
+                actor_role=job.principal.role,
+                request_id=uuid.uuid4().hex,
+                document_id="traffic-window",
+                model_version=self.model_version,
+                code_set_versions=self.code_sets,
+                payload=EventPayload(
+                    count=r.n_window,
+                    route="shifted" if r.shifted else "like_calibration",
+                    shift=ShiftCheck(
+                        n_window=r.n_window,
+                        n_reference=r.n_reference,
+                        accuracy=r.accuracy,
+                        p_value=r.p_value,
+                        shifted=r.shifted,
+                    ),  # fmt: skip
+                ),
+            )
+            for r in monitor.drain()
+        ]
+
     def _work(self, jobs: Sequence[CodeJob]) -> list[CodingResponse | BaseException]:
         items = [(j.document, j.context) for j in jobs]
         ids = [j.request_id for j in jobs]
@@ -164,10 +193,12 @@ class CodingService:
             with self.store.transaction() as tx:
                 for r, j in ok:
                     tx.add(self._event(r, j))
+                for check in self._shift_checks(jobs[0]):
+                    tx.add(check)
         except AuditWriteError:
             failure = ServingError(503, "audit trail unavailable; the result was not returned")
             return [failure for _ in jobs]
-        for (r, _), stored in zip(ok, tx.stored, strict=True):
+        for (r, _), stored in zip(ok, tx.stored[: len(ok)], strict=True):  # shift checks come after
             r.audit_seq = stored.seq
         return results
 
@@ -200,5 +231,10 @@ class CodingService:
 
     def health(self) -> Health:
         v = self.pipeline.versions
+        m = self.pipeline.shift_monitor
+        shift = None if m is None else {
+            "window": m.window, "windows_tested": m.windows_tested, "windows_shifted": m.windows_shifted,
+            "last": m.last.to_dict() if m.last else None,
+        }  # fmt: skip
         return Health(status="ready" if self.ready else "starting", model_name=v.model_name,
-                      model_version=v.model_version)  # fmt: skip
+                      model_version=v.model_version, shift=shift)  # fmt: skip

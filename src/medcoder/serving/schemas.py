@@ -118,3 +118,7 @@ class Health(BaseModel):
     status: str
     model_name: str | None = None
     model_version: str | None = None
+    shift: dict[str, Any] | None = Field(
+        default=None,
+        description="The chart router's traffic-window shift test: windows tested, shifted, the last result.",
+    )

@@ -111,5 +111,5 @@ def test_reason_menu() -> None:
         "other",
     }
     assert {t.value for t in EventType} == {
-        "suggested", "viewed", "accepted", "rejected", "modified", "added", "escalated", "exported",
+        "suggested", "viewed", "accepted", "rejected", "modified", "added", "escalated", "exported", "shift_checked",
     }  # fmt: skip
