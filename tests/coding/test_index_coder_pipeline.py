@@ -75,3 +75,39 @@ def test_save_load_round_trip_scores_the_same(index_model: Path) -> None:
 def test_odd_input_codes_without_crashing(index_pipeline: CodingPipeline, text: str) -> None:
     result = index_pipeline.code(document_from_text(text or " "), EncounterContext())
     assert result.document_id
+
+
+def test_uncertified_model_sends_the_sample_note_to_review(index_pipeline: CodingPipeline) -> None:
+    result = index_pipeline.code_note(sample_note(), date_of_service="2026-03-16")
+    assert result.route.decision.value == "review"
+    assert "no chart-level certification" in result.route.reasons[0]
+
+
+def test_chart_certification_end_to_end(index_model: Path, tmp_path: Path) -> None:
+    """Certify on small realistic splits: the certificate is saved, loaded and used, and says why."""
+    import shutil
+
+    from medcoder.coding.chart_certify import certify_model, code_charts, render_model_card, write_report
+    from medcoder.models.index_bundle import IndexBundle
+    from medcoder.training.index_coder import realistic_notes, realistic_part
+
+    model = tmp_path / "model"
+    shutil.copytree(index_model, model)
+    notes = realistic_notes("dev")
+    fit = [n.document() for n in notes if realistic_part(n.note_id) == "fit"][:16]
+    cal = [n.document() for n in notes if realistic_part(n.note_id) == "tune"][:16]
+    cert, fitted, _ = certify_model(model, fit, cal, fit_set="fit16", calibration_set="tune16")
+    assert fitted.features.shape == (16, 13) and fitted.exact is not None
+    # 16 charts can never certify 95% at delta 0.05 (0.95 ** 16 > 0.05): nothing is auto
+    assert not cert.certified and cert.summary["calibration_charts"] == 16
+    bundle = IndexBundle.load(model)
+    assert bundle.chart_routing is not None and bundle.chart_routing.calibration_set == "tune16"
+    pipe = CodingPipeline.from_model_dir(model)
+    result = pipe.code_note(sample_note(), date_of_service="2026-03-16")
+    assert result.route.decision.value == "review"
+    assert any("no threshold certified on tune16" in r for r in result.route.reasons)
+    coded = code_charts(bundle, cal, "tune16", cert)
+    report = write_report(cert, [coded], tmp_path / "report")
+    assert report["splits"]["tune16"]["auto_share"] == 0.0 and report["splits"]["tune16"]["charts"] == 16
+    card = render_model_card(model, report)
+    assert "calibration set: tune16" in card and "nothing certified" in card

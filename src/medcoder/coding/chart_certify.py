@@ -188,3 +188,70 @@ def write_report(
     report["plot"] = plot.name if plot else None
     (out / "chart_routing_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return report
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def render_model_card(model_dir: str | Path, report: Mapping[str, Any]) -> str:
+    """``model_card.md`` for an index-coder directory: data, dev figures, chart routing and its limits."""
+    metrics = json.loads((Path(model_dir) / "metrics.json").read_text(encoding="utf-8"))
+    cert = report["certificate"]
+    g, summary = cert["guarantee"], cert["summary"]
+    lines = [
+        "# Model card: medcoder index coder",
+        "",
+        "Alphabetic Index / Neoplasm Table candidates over every billable ICD-10-CM FY2026 code, scored by a "
+        "logistic reranker; evidence is the matched mention. ICD-10-CM only (no CPT/HCPCS yet).",
+        "",
+        "## Data",
+        f"- trained on: {metrics.get('trained_on')}",
+        f"- decision threshold tuned on: {metrics.get('threshold_tuned_on')}",
+        "",
+        "## Dev figures (ICD-10-CM, micro)",
+        "| split | P | R | F1 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in ("codiesp_dev", "realistic_dev_tune"):
+        m = metrics.get(name) or {}
+        if m:
+            lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |")
+    threshold = (
+        "none (nothing certified: every chart goes to a coder)"
+        if g["threshold"] is None
+        else _fmt(g["threshold"])
+    )
+    lines += [
+        "",
+        "## Chart-level routing",
+        f"- guarantee: among auto-finalized charts, >= {g['target']:.0%} exactly right (suggested ICD-10-CM set "
+        f"== the coder's), with probability >= {1 - g['delta']:.0%} (Learn-then-Test, exact binomial bound, "
+        "fixed-sequence testing)",
+        f"- chart scorer: {report['scorer']}, fit on {cert['fit_set']}",
+        f"- calibration set: {cert['calibration_set']}; exactly right: {summary['calibration_exact']} of "
+        f"{summary['calibration_charts']}; gated (rules, suppressed codes, no code, unlike the rest): "
+        f"{summary.get('calibration_gated', '?')}",
+        f"- certified threshold on P(chart exactly right): {threshold}; lower bound {g['lower_bound']:.3f}; "
+        f"achieved coverage on the calibration set {summary['calibration_coverage']:.1%}",
+        f"- shift guard: conformal p-value < {cert['ood_alpha']} against the calibration charts routes to review; "
+        "the service tests each traffic window with a classifier two-sample test (audit event shift_checked)",
+        "",
+        "| split | charts | auto | review | escalate | exactly right | auto exactly right (95% CI) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, s in report["splits"].items():
+        exact = f"{s['exact_share']:.1%}" if "exact_share" in s else "no gold"
+        auto = f"{s['auto_exact']}/{s['auto_charts']} {s['auto_exact_ci95']}" if "auto_charts" in s else "-"
+        lines.append(f"| {name} | {s['charts']} | {s['auto_share']:.1%} | {s['review_share']:.1%} | "
+                     f"{s['escalate_share']:.1%} | {exact} | {auto} |")  # fmt: skip
+    lines += [
+        "",
+        "## Limits",
+        "- Real-note accuracy is far from a coder's (see docs/BENCHMARKS.md): with so few charts exactly right, "
+        "no auto threshold can be certified and the honest route is review.",
+        "- The guarantee holds for charts exchangeable with the calibration set; the shift guard flags unlike "
+        "charts but cannot prove likeness.",
+        "",
+    ]
+    return "\n".join(lines)

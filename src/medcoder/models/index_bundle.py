@@ -90,7 +90,7 @@ def save_index_bundle(coder: IndexCoder, out: str | Path, metrics: Mapping[str, 
     (out / "metrics.json").write_text(json.dumps(dict(metrics or {}), indent=2) + "\n", encoding="utf-8")
     (out / "README.md").write_text(
         "# medcoder index coder\n\nAlphabetic Index candidates over all billable ICD-10-CM FY2026 codes, "
-        "scored by a logistic reranker (index_coder.json). Model card: docs/models/index_coder.md.\n",
+        "scored by a logistic reranker (index_coder.json). Model card: model_card.md (written by `medcoder certify-charts`, with the chart routing it certifies: chart_routing.json).\n",
         encoding="utf-8",
     )
     return out
