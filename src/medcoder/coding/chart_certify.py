@@ -31,6 +31,7 @@ from medcoder.data.records import CodeSystem, Document
 from medcoder.models.index_bundle import IndexBundle
 from medcoder.routing.chart import ChartCertificate, certify_charts, chart_features
 from medcoder.routing.guarantee import clopper_pearson_lower
+from medcoder.routing.shift import two_sample_test
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,17 @@ def split_report(charts: CodedCharts) -> dict[str, Any]:
     return out
 
 
+def shift_report(certificate: ChartCertificate, charts: CodedCharts) -> dict[str, Any]:
+    """Share of the split's charts the per-chart guard flags, and the split as one window's two-sample test.
+
+    The calibration split against its own reference is the null case (no shift expected)."""
+    if len(charts.features) < 10:
+        return {}
+    flagged = float(np.mean(certificate.shift.p_value(charts.features) < certificate.ood_alpha))
+    window = two_sample_test(certificate.shift.features, charts.features)
+    return {"ood_flagged_share": round(flagged, 4), "window_test": window.to_dict()}
+
+
 def precision_coverage_plot(splits: Sequence[CodedCharts], target: float, path: Path) -> Path | None:
     """PNG: share of accepted charts exactly right against the share accepted, per split with gold."""
     from medcoder.evaluation.routing_report import risk_coverage_plot
@@ -182,7 +194,7 @@ def write_report(
             k: v for k, v in certificate.to_dict().items() if k not in ("shift_reference", "scorer")
         },
         "scorer": certificate.scorer.kind,
-        "splits": {c.name: split_report(c) for c in splits},
+        "splits": {c.name: {**split_report(c), **shift_report(certificate, c)} for c in splits},
     }
     plot = precision_coverage_plot(splits, certificate.choice.target, out / "chart_risk_coverage.png")
     report["plot"] = plot.name if plot else None
@@ -237,14 +249,17 @@ def render_model_card(model_dir: str | Path, report: Mapping[str, Any]) -> str:
         f"- shift guard: conformal p-value < {cert['ood_alpha']} against the calibration charts routes to review; "
         "the service tests each traffic window with a classifier two-sample test (audit event shift_checked)",
         "",
-        "| split | charts | auto | review | escalate | exactly right | auto exactly right (95% CI) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| split | charts | auto | review | escalate | exactly right | auto exactly right (95% CI) "
+        "| flagged unlike | window test p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, s in report["splits"].items():
         exact = f"{s['exact_share']:.1%}" if "exact_share" in s else "no gold"
         auto = f"{s['auto_exact']}/{s['auto_charts']} {s['auto_exact_ci95']}" if "auto_charts" in s else "-"
+        flagged = f"{s['ood_flagged_share']:.1%}" if "ood_flagged_share" in s else "-"
+        p = f"{s['window_test']['p_value']:.2g}" if "window_test" in s else "-"
         lines.append(f"| {name} | {s['charts']} | {s['auto_share']:.1%} | {s['review_share']:.1%} | "
-                     f"{s['escalate_share']:.1%} | {exact} | {auto} |")  # fmt: skip
+                     f"{s['escalate_share']:.1%} | {exact} | {auto} | {flagged} | {p} |")  # fmt: skip
     lines += [
         "",
         "## Limits",
