@@ -60,6 +60,15 @@ def identity_calibration(probs: np.ndarray) -> np.ndarray:
     return probs
 
 
+def suppressed_reason(suppressed: Sequence[Suppressed]) -> str:
+    """One review reason naming each code suppressed on assertion grounds and why."""
+    return "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in suppressed) + ")"
+
+
+def warning_reasons(findings: Sequence[RuleFinding]) -> list[str]:
+    return [f"warning finding: {w}" for w in sorted({f.rule_id for f in findings if f.severity == "warning"})]
+
+
 def threshold_route(auto_min_probability: float) -> Route:
     """The fallback routing policy.
 
@@ -81,12 +90,9 @@ def threshold_route(auto_min_probability: float) -> Route:
         low = [s.code for s in suggestions if s.probability < auto_min_probability]
         if low:
             reasons.append(f"probability below {auto_min_probability:.2f} for {', '.join(low)}")
-        warnings = sorted({f.rule_id for f in findings if f.severity == "warning"})
-        reasons += [f"warning finding: {w}" for w in warnings]
+        reasons += warning_reasons(findings)
         if suppressed:
-            reasons.append(
-                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in suppressed) + ")"
-            )
+            reasons.append(suppressed_reason(suppressed))
         if any(f.rule_id.startswith("CDI.") for f in findings):
             reasons.append("CDI query drafted")
         if reasons:
@@ -148,14 +154,9 @@ class ChartRoute:
         no code, warning findings, suppressed codes. Certification treats such charts as never auto."""
         errors = sorted({f.rule_id for f in chart.findings if f.severity == "error"})
         review = [] if chart.suggestions else ["no code passed its decision threshold"]
-        review += [
-            f"warning finding: {w}"
-            for w in sorted({f.rule_id for f in chart.findings if f.severity == "warning"})
-        ]
+        review += warning_reasons(chart.findings)
         if chart.suppressed:
-            review.append(
-                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in chart.suppressed) + ")"
-            )
+            review.append(suppressed_reason(chart.suppressed))
         return [f"error finding: {i}" for i in errors], review
 
     def __call__(self, chart: RouteInput) -> RouteResult:
@@ -246,9 +247,7 @@ def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> 
             if out is RouteDecision.AUTO:
                 out = RouteDecision.REVIEW
         if chart.suppressed:
-            reasons.append(
-                "suppressed (" + ", ".join(f"{s.code}: {s.assertion.value}" for s in chart.suppressed) + ")"
-            )
+            reasons.append(suppressed_reason(chart.suppressed))
             if out is RouteDecision.AUTO:
                 out = RouteDecision.REVIEW
         return RouteResult(decision=out, reasons=reasons)
