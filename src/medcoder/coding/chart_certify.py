@@ -69,6 +69,7 @@ class CodedCharts:
     routes: tuple[str, ...]
     gated: np.ndarray
     scores: np.ndarray | None = None
+    code_counts: tuple[int, int, int] = (0, 0, 0)  # suggested ICD-10-CM codes: tp, fp, fn over the split
 
 
 def code_charts(
@@ -84,17 +85,19 @@ def code_charts(
     route = _Recording(ChartRoute(certificate, model.threshold_vector, window=10**9))
     pipe = CodingPipeline(model, route=route, routing_name=route.inner.describe())
     exact: list[bool] = []
+    tp = fp = fn = 0
     for doc in docs:
         result = pipe.code(doc)
-        gold = gold_icd(doc)
-        exact.append(
-            gold is not None and {s.code for s in result.suggestions if s.system == "ICD-10-CM"} == gold
-        )
+        pred, gold = {s.code for s in result.suggestions if s.system == "ICD-10-CM"}, gold_icd(doc)
+        exact.append(pred == gold)
+        tp, fp, fn = tp + len(pred & gold), fp + len(pred - gold), fn + len(gold - pred)
     x = np.vstack(route.features) if route.features else np.zeros((0, 0))
     scores = certificate.scorer.score(x) if certificate is not None and len(x) else None
     routes = tuple(r.decision.value for r in route.results)
     gated = np.array(route.gated, dtype=bool)
-    return CodedCharts(name, x, np.array(exact) if has_gold else None, routes, gated, scores)
+    if not has_gold:
+        return CodedCharts(name, x, None, routes, gated, scores)
+    return CodedCharts(name, x, np.array(exact), routes, gated, scores, (tp, fp, fn))
 
 
 def default_splits() -> dict[str, list[Document]]:
@@ -157,8 +160,10 @@ def split_report(charts: CodedCharts) -> dict[str, Any]:
         auto = np.array([r == RouteDecision.AUTO.value for r in charts.routes], dtype=bool)
         k, m = int(charts.exact[auto].sum()), int(auto.sum())
         lo, hi = clopper_pearson_interval(k, m)
+        tp, fp, fn = charts.code_counts
         out.update(exact_share=round(float(charts.exact.mean()), 4) if n else 0.0, auto_charts=m,
-                   auto_exact=k, auto_exact_ci95=[round(lo, 4), round(hi, 4)])  # fmt: skip
+                   auto_exact=k, auto_exact_ci95=[round(lo, 4), round(hi, 4)],
+                   code_precision=round(tp / max(tp + fp, 1), 4), code_recall=round(tp / max(tp + fn, 1), 4))  # fmt: skip
     return out
 
 
