@@ -13,7 +13,7 @@ import json
 import sys
 from collections import Counter
 
-from medcoder.coding.chart_certify import clopper_pearson_interval, gold_icd
+from medcoder.coding.chart_certify import clopper_pearson_interval, dated, gold_icd
 from medcoder.coding.cli import report_docs
 from medcoder.coding.pipeline import CodingPipeline
 
@@ -27,7 +27,7 @@ def main() -> None:
         routes: Counter[str] = Counter()
         auto = auto_exact = 0
         for doc in docs:
-            r = pipe.code(doc)
+            r = pipe.code(dated(doc))
             routes[r.route.decision.value] += 1
             if r.route.decision.value == "auto" and name != "mtsamples":
                 auto += 1
