@@ -148,7 +148,7 @@ def certify_model(
         raise ValueError("every fitting and calibration chart needs gold ICD-10-CM codes")
     cert = certify_charts(fitted.features, fitted.exact, cal.features, cal.exact, cal.gated,
                           calibration_set=calibration_set, fit_set=fit_set, target=target, delta=delta,
-                          ood_alpha=ood_alpha)  # fmt: skip
+                          ood_alpha=ood_alpha, calibration_sources=[d.source for d in calibration])  # fmt: skip
     cert.save(model_dir)
     log.info("chart routing certified: %s", cert.choice.to_dict())
     return cert, fitted, cal

@@ -25,7 +25,7 @@ from medcoder.coding.result import RouteDecision, RouteResult, RuleFinding, Sugg
 from medcoder.data.records import Document
 from medcoder.models.bundle import ModelBundle
 from medcoder.models.index_bundle import IndexBundle
-from medcoder.routing.chart import ChartCertificate, ChartSignals, chart_features
+from medcoder.routing.chart import ChartCertificate, ChartSignals, chart_features, synthetic_guard
 from medcoder.routing.features import RULE_FEATURE_EXCLUDED, build_batch, counts_vector, rule_feature_counts
 from medcoder.routing.policy import ChartInput, CodeCandidate, route_chart
 from medcoder.routing.shift import ShiftMonitor, ShiftReference
@@ -171,6 +171,9 @@ class ChartRoute:
             if self.monitor is not None:
                 self.monitor.observe(x)
             score = float(c.scorer.score(x)[0])
+            synthetic = synthetic_guard(c.summary.get("calibration_sources", ()), chart.document.source)
+            if synthetic:
+                reasons.append(synthetic)
             p_ood = float(c.shift.p_value(x)[0])
             if p_ood < c.ood_alpha:
                 reasons.append(f"unlike the calibration data (shift p-value {p_ood:.3f} < {c.ood_alpha})")
@@ -208,6 +211,7 @@ def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> 
         return identity_calibration, threshold_route(fallback_auto_min), "identity+threshold_route"
     parts = model.routing
     calibrators, router, policy, use_rules = parts.calibrators, parts.router, parts.policy, parts.use_rules
+    sources = tuple(parts.summary.get("calibration_sources", ()))
     keys = model.label_space.keys()
     counts = counts_vector(keys, calibrators.train_counts)
     thresholds = model.threshold_vector
@@ -237,6 +241,11 @@ def bundle_hooks(model: ModelBundle | IndexBundle, fallback_auto_min: float) -> 
                                           chart.document.payer), policy)  # fmt: skip
         reasons = [r.message + (f" ({', '.join(r.codes)})" if r.codes else "") for r in decision.reasons]
         out = RouteDecision(decision.route.value)
+        synthetic = synthetic_guard(sources, chart.document.source)
+        if synthetic:
+            reasons.append(synthetic)
+            if out is RouteDecision.AUTO:
+                out = RouteDecision.REVIEW
         p_ood = float(shift.p_value(batch.chart_x)[0]) if shift is not None else 0.0
         if p_ood < SHIFT_ALPHA:
             reasons.append(

@@ -61,6 +61,18 @@ _NOT_AFFIRMED = frozenset({"negated", "uncertain", "hypothetical", "family"})
 _EPS = 1e-6
 
 
+def synthetic_guard(calibration_sources: Sequence[str], doc_source: str) -> str | None:
+    """A review reason when routing was calibrated on synthetic notes only and ``doc_source`` is not
+    synthetic: such a calibration says nothing about real notes (issue 14: "honest defaults")."""
+    if (
+        calibration_sources
+        and all(s == "synthetic" for s in calibration_sources)
+        and doc_source != "synthetic"
+    ):
+        return "routing was calibrated on synthetic notes only: a real note is never auto-finalized"
+    return None
+
+
 @dataclass(frozen=True)
 class ChartSignals:
     """What the chart scorer reads about one coded chart (no note text is kept beyond scoring)."""
@@ -236,6 +248,7 @@ def certify_charts(
     delta: float = 0.05,
     min_accepted: int = 0,
     ood_alpha: float = 0.01,
+    calibration_sources: Sequence[str] = (),
 ) -> ChartCertificate:
     """Fit the scorer on the fitting charts, certify its threshold on the calibration charts.
 
@@ -256,6 +269,7 @@ def certify_charts(
         cal_scores, np.asarray(cal_y).astype(bool), target, delta, min_accepted=min_accepted
     )
     summary = {
+        "calibration_sources": sorted(set(calibration_sources)),
         "fit_charts": int(len(fit_y)),
         "fit_exact": int(np.sum(fit_y)),
         "calibration_charts": int(len(cal_y)),

@@ -120,3 +120,12 @@ def test_chart_guarantee_holds_in_simulation(delta: float) -> None:
         violations += bool(np.isfinite(t) and (1 + t) / 2 < target)
     assert violations / draws <= delta
     assert certified / draws > 0.5  # the test is not vacuous: most draws certify something
+
+
+def test_synthetic_only_calibration_never_trusts_a_real_note() -> None:
+    from medcoder.routing.chart import synthetic_guard
+
+    assert synthetic_guard(["synthetic"], "text") is not None
+    assert synthetic_guard(["synthetic"], "synthetic") is None
+    assert synthetic_guard(["synthetic", "codiesp"], "text") is None  # real charts were in the calibration
+    assert synthetic_guard([], "text") is None
