@@ -13,9 +13,10 @@ import json
 import sys
 from collections import Counter
 
-from medcoder.coding.chart_certify import clopper_pearson_interval, dated, gold_icd
+from medcoder.coding.chart_certify import dated, gold_icd
 from medcoder.coding.cli import report_docs
 from medcoder.coding.pipeline import CodingPipeline
+from medcoder.routing.guarantee import clopper_pearson_interval
 
 
 def main() -> None:

@@ -28,11 +28,11 @@ import numpy as np
 
 from medcoder.coding.pipeline import CodingPipeline
 from medcoder.coding.result import RouteDecision, RouteResult
-from medcoder.coding.routing_step import ChartRoute, RouteInput, chart_signals
+from medcoder.coding.routing_step import ChartRoute, RouteInput
 from medcoder.data.records import CodeSystem, Document
 from medcoder.models.index_bundle import IndexBundle
-from medcoder.routing.chart import ChartCertificate, certify_charts, chart_features
-from medcoder.routing.guarantee import clopper_pearson_lower
+from medcoder.routing.chart import ChartCertificate, certify_charts
+from medcoder.routing.guarantee import clopper_pearson_interval
 from medcoder.routing.shift import two_sample_test
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,10 @@ class _Recording:
         self.results: list[RouteResult] = []
 
     def __call__(self, chart: RouteInput) -> RouteResult:
-        self.features.append(chart_features(chart_signals(chart, self.inner.thresholds)))
+        x, result = self.inner.decide(chart)
         escalate, review = self.inner.gates(chart)
+        self.features.append(x)
         self.gated.append(bool(escalate or review))
-        result = self.inner(chart)
         self.results.append(result)
         return result
 
@@ -152,16 +152,6 @@ def certify_model(
     cert.save(model_dir)
     log.info("chart routing certified: %s", cert.choice.to_dict())
     return cert, fitted, cal
-
-
-def clopper_pearson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Two-sided Clopper-Pearson interval for k of n (``(0, 1)`` when n == 0)."""
-    if n == 0:
-        return 0.0, 1.0
-    a = (1 - level) / 2
-    lo = clopper_pearson_lower(k, n, a)
-    hi = 1.0 - clopper_pearson_lower(n - k, n, a)
-    return lo, hi
 
 
 def split_report(charts: CodedCharts) -> dict[str, Any]:

@@ -160,6 +160,10 @@ class ChartRoute:
         return [f"error finding: {i}" for i in errors], review
 
     def __call__(self, chart: RouteInput) -> RouteResult:
+        return self.decide(chart)[1]
+
+    def decide(self, chart: RouteInput) -> tuple[np.ndarray, RouteResult]:
+        """The chart's router features and its route (certification records both)."""
         x = chart_features(chart_signals(chart, self.thresholds))
         escalate, gates = self.gates(chart)
         reasons: list[str] = []
@@ -189,12 +193,12 @@ class ChartRoute:
                     f"P(chart exactly right) {score:.3f} below the certified threshold {g.threshold:.3f}"
                 )
         if escalate:
-            return RouteResult(decision=RouteDecision.ESCALATE, reasons=escalate + reasons + gates)
+            return x, RouteResult(decision=RouteDecision.ESCALATE, reasons=escalate + reasons + gates)
         if reasons or gates:
-            return RouteResult(decision=RouteDecision.REVIEW, reasons=reasons + gates)
+            return x, RouteResult(decision=RouteDecision.REVIEW, reasons=reasons + gates)
         assert c is not None
         g = c.choice
-        return RouteResult(
+        return x, RouteResult(
             decision=RouteDecision.AUTO,
             reasons=[f"P(chart exactly right) {score:.3f} >= certified {g.threshold:.3f} (lower bound "
                      f"{g.lower_bound:.3f} on {g.n_accepted} of {g.n_units} charts of {c.calibration_set})"],

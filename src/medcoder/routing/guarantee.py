@@ -51,6 +51,16 @@ def clopper_pearson_lower(k: int, n: int, delta: float) -> float:
     return float(beta.ppf(delta, k, n - k + 1))
 
 
+def clopper_pearson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Two-sided Clopper-Pearson interval for k of n (``(0, 1)`` when n == 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    a = (1 - level) / 2
+    lo = clopper_pearson_lower(k, n, a)
+    hi = 1.0 - clopper_pearson_lower(n - k, n, a)
+    return lo, hi
+
+
 def default_candidates(confidences: np.ndarray, size: int = 100) -> np.ndarray:
     """A fixed grid of candidate thresholds in [0, 1] (data-independent: needed for the guarantee)."""
     return np.linspace(0.0, 1.0, size + 1)

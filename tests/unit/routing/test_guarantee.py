@@ -66,3 +66,13 @@ def test_risk_coverage_hand_values():
     cov, risk = risk_coverage(np.array([0.9, 0.8, 0.7, 0.1]), np.array([1, 0, 1, 1]))
     assert cov.tolist() == [0.25, 0.5, 0.75, 1.0]
     assert risk.tolist() == pytest.approx([0.0, 0.5, 1 / 3, 0.25])
+
+
+def test_two_sided_clopper_pearson_by_hand() -> None:
+    from medcoder.routing.guarantee import clopper_pearson_interval
+
+    lo, hi = clopper_pearson_interval(0, 10)  # upper bound solves (1 - p)^10 = 0.025
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 10))
+    lo, hi = clopper_pearson_interval(10, 10)  # lower bound solves p^10 = 0.025
+    assert lo == pytest.approx(0.025 ** (1 / 10)) and hi == pytest.approx(1.0)
+    assert clopper_pearson_interval(0, 0) == (0.0, 1.0)
