@@ -15,12 +15,14 @@ class Role(StrEnum):
     - ``service``: a downstream system (EHR, billing) asking for codes.
     - ``coder``: a clinical coder who reviews suggestions and gives feedback.
     - ``auditor``: compliance; reads the audit trail, changes nothing.
+    - ``billing``: a billing office or system; exports approved charts as claims, ingests 835s.
     - ``admin``: operates the service (API keys, audit verification) and may do everything.
     """
 
     SERVICE = "service"
     CODER = "coder"
     AUDITOR = "auditor"
+    BILLING = "billing"
     ADMIN = "admin"
 
 
@@ -31,6 +33,7 @@ class Permission(StrEnum):
     CODE_BATCH = "code_batch"
     FEEDBACK = "feedback"
     AUDIT_READ = "audit_read"
+    CLAIMS = "claims"
     ADMIN = "admin"
 
 
@@ -38,10 +41,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SERVICE: frozenset({Permission.CODE, Permission.CODE_BATCH}),
     Role.CODER: frozenset({Permission.CODE, Permission.CODE_BATCH, Permission.FEEDBACK}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+    Role.BILLING: frozenset({Permission.CLAIMS}),
     Role.ADMIN: frozenset(Permission),
 }
 """The permission table. Auditors read only; only coders (and admins) give feedback, because a
-feedback event records a coder's decision."""
+feedback event records a coder's decision. Only billing (and admins) turn approved charts into claims
+and read remittances: claims carry payment data that coders and downstream coding callers do not need."""
 
 
 def is_allowed(role: Role, permission: Permission) -> bool:

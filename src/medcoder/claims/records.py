@@ -156,6 +156,8 @@ class RemitLine:
     adjustments: tuple[Adjustment, ...] = ()
     remarks: tuple[str, ...] = ()
     line_control: str = ""
+    original_procedure: str = ""
+    position: int = 0
 
 
 @dataclass(frozen=True)
@@ -195,3 +197,4 @@ class Remittance:
     payment_date: date | None = None
     payee_npi: str = ""
     provider_adjustments: tuple[Adjustment, ...] = field(default=())
+    position: int = 0

@@ -190,7 +190,15 @@ def read_delimiters(text: str) -> Delimiters:
 def split_segments(text: str, delimiters: Delimiters) -> list[Segment]:
     """Split an interchange into segments (whitespace around each segment terminator dropped)."""
     segments: list[Segment] = []
-    raw_parts = text.lstrip("\ufeff \t\r\n").split(delimiters.segment)
+    body = text.lstrip("\ufeff \t\r\n")
+    if delimiters.segment not in body[ISA_LENGTH:] and body[ISA_LENGTH:].strip():
+        raise X12Error(
+            f"the segment terminator {delimiters.segment!r} declared after ISA16 never appears after the ISA "
+            "segment: the file uses another terminator",
+            segment="ISA",
+            position=1,
+        )
+    raw_parts = body.split(delimiters.segment)
     for raw in raw_parts:
         stripped = raw.strip("\r\n")
         if not stripped.strip():
