@@ -35,7 +35,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-CATEGORICAL = ("procedure", "payer_id", "modifiers", "dx_category")
+CATEGORICAL = ("procedure", "payer_id", "modifiers", "dx_category", "age_band", "payer_procedure", "payer_age")
+AGE_BANDS = ((0, "0-2"), (3, "3-18"), (19, "19-49"), (50, "50-64"), (65, "65+"))
 NUMERIC = ("log_charge", "units", "n_modifiers", "n_diagnoses", "rule_errors", "rule_warnings",
            "min_confidence", "confidence_missing", "overridden")  # fmt: skip
 OPTIONAL_DEFAULTS = {"rule_errors": 0.0, "rule_warnings": 0.0, "overridden": 0.0}
@@ -57,6 +58,11 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
         frame["principal_diagnosis"] if "principal_diagnosis" in frame else pd.Series("", index=frame.index)
     )
     out["dx_category"] = principal.astype(str).str[:3]
+    ages = frame["patient_age"] if "patient_age" in frame else pd.Series(np.nan, index=frame.index)
+    out["age_band"] = ages.map(age_band)
+    # payer coverage rules are payer x code (x age) interactions a linear model cannot form on its own
+    out["payer_procedure"] = out["payer_id"] + "|" + out["procedure"]
+    out["payer_age"] = out["payer_id"] + "|" + out["age_band"]
     out["log_charge"] = np.log1p(frame["charge"].astype(float).clip(lower=0))
     out["units"] = frame["units"].astype(float)
     out["n_modifiers"] = frame["n_modifiers"].astype(float)
@@ -71,6 +77,13 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     out["confidence_missing"] = confidence.isna().astype(float)
     out["min_confidence"] = confidence.fillna(1.0)
     return out
+
+
+def age_band(age: float | None) -> str:
+    """The age band of a patient (``unknown`` when the age is missing)."""
+    if age is None or (isinstance(age, float) and math.isnan(age)):
+        return "unknown"
+    return next(label for lower, label in reversed(AGE_BANDS) if age >= lower)
 
 
 def _pipeline(seed: int) -> Pipeline:

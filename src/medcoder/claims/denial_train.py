@@ -2,13 +2,16 @@
 
 Why this data: Synthea's explanations of benefit pay every line, so on their own they teach
 nothing about denials. The simulator (:mod:`medcoder.claims.simulator`) adjudicates the same
-claims with the project's rules (ICD-10-CM conventions, the shipped example payer packs) plus a
-seeded base rate of administrative denials, so the history has denials with known causes. Every
+claims with the project's rules (ICD-10-CM conventions, the shipped example payer packs), the
+payer coverage policies in ``data/payer_policies.csv`` (Medicare and preventive visits, Part D
+vaccines, Vaccines for Children) and a seeded base rate of administrative denials, so the history has denials with known causes. Every
 denial in it is simulated; the model card says so, and the figures measure how well the model
 recovers rule-driven denials before billing, not how a real payer behaves.
 
-Lines with a zero charge (Synthea prices neither the visit item nor vaccine administration) are
-left out: they are never paid or denied and would only teach the model that 0.00 is safe.
+Uninsured (self-pay) encounters are left out: no claim goes to a payer. Synthea prices neither
+the visit item nor vaccine administration; those lines are charged from the packaged example charge
+master before adjudication, and lines still at 0.00 (codes it lacks) are left out: they are never
+paid or denied and would only teach the model that 0.00 is safe.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from medcoder.claims.encounter import load_charge_master
+from medcoder.claims.records import Claim
 from medcoder.claims.denial import DenialEvaluation, evaluate_time_split, reliability_plot
 from medcoder.claims.history import HistoryRecord, history_frame
-from medcoder.claims.simulator import PayerSimulator, claim_encounter
+from medcoder.claims.simulator import PayerSimulator, claim_encounter, patient_age
 from medcoder.claims.synthea import synthea_histories
 from medcoder.paths import shared_data_dir
 from medcoder.rules.engine import RuleSet, validate
@@ -32,6 +40,8 @@ from medcoder.rules.packs.loader import load_packaged_pack, packaged_packs
 
 log = logging.getLogger(__name__)
 
+SELF_PAY = frozenset({"NOINSURANCE"})
+"""Synthea's uninsured encounters: no claim goes to a payer, so they are not claim history."""
 METRICS_FILE = "denial_metrics.json"
 PLOT_FILE = "denial_reliability.png"
 
@@ -50,12 +60,26 @@ def synthea_bundles(root: Path | None = None) -> list[Path]:
     return paths
 
 
+def priced(claim: Claim, fees: Mapping[str, Decimal]) -> Claim:
+    """``claim`` with its unpriced (0.00) lines charged from the charge master where it has the code."""
+    lines = tuple(
+        dataclasses.replace(line, charge=fees[line.procedure] * line.units)
+        if line.charge == 0 and line.procedure in fees else line
+        for line in claim.lines
+    )  # fmt: skip
+    return dataclasses.replace(claim, lines=lines, total_charge=sum((ln.charge for ln in lines), Decimal("0.00")))
+
+
 def adjudicated_history(paths: Sequence[Path], *, seed: int) -> tuple[list[HistoryRecord], pd.DataFrame]:
     """Synthea claims re-adjudicated by the simulator, and per-claim rule finding counts."""
     rules = simulator_rules()
     simulator = PayerSimulator(rules, seed=seed)
+    fees = load_charge_master()
     records, counts = [], []
-    for record in synthea_histories(paths):
+    for original in synthea_histories(paths):
+        if original.payer_id in SELF_PAY:
+            continue
+        record = dataclasses.replace(original, claim=priced(original.claim, fees))
         findings = validate(claim_encounter(record.claim, record.service_date), rules=rules)
         payment = simulator.adjudicate(record.claim, findings=findings, service_date=record.service_date)
         records.append(
@@ -78,6 +102,8 @@ def adjudicated_history(paths: Sequence[Path], *, seed: int) -> tuple[list[Histo
 def training_frame(records: Sequence[HistoryRecord], rule_counts: pd.DataFrame) -> pd.DataFrame:
     """One row per priced line with the claim's rule counts (zero-charge lines left out)."""
     frame = history_frame(records).merge(rule_counts.drop_duplicates("claim_id"), on="claim_id", how="left")
+    ages = {r.claim.claim_id: patient_age(r.claim, r.service_date) for r in records}
+    frame["patient_age"] = frame["claim_id"].map(ages).astype(float)
     return frame[frame["charge"] > 0].reset_index(drop=True)
 
 

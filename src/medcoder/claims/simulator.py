@@ -12,12 +12,16 @@ balances exactly (charge - paid == sum of adjustments). The random draws of one 
 
 from __future__ import annotations
 
+import csv
+import functools
 import hashlib
+import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
 
 from medcoder.claims.history import HistoryRecord, patient_key
 from medcoder.claims.records import ZERO, Adjustment, Claim, ClaimKind, ClaimPayment, RemitLine
@@ -62,6 +66,59 @@ class _Denial:
     units: Decimal | None = None  # units denied (MUE); None = whole line
 
 
+@dataclass(frozen=True)
+class PayerPolicy:
+    """A payer coverage rule (``data/payer_policies.csv``): codes ``first``..``last`` for patients aged
+    ``age_from`` (inclusive) to ``age_to`` (exclusive) are denied with ``carc``/``rarc`` with
+    ``probability`` (payers enforce unevenly). ``payer`` is a payer id, or ``*`` for every payer."""
+
+    payer: str
+    first: str
+    last: str
+    carc: str
+    rarc: str
+    probability: float
+    age_from: int | None = None
+    age_to: int | None = None
+
+    def applies(self, payer_id: str, code: str, age: int | None) -> bool:
+        if self.payer not in ("*", payer_id) or not (len(code) == len(self.first) and self.first <= code <= self.last):
+            return False
+        if age is None:
+            return self.age_from is None and self.age_to is None
+        return (self.age_from is None or age >= self.age_from) and (self.age_to is None or age < self.age_to)
+
+
+def _years(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.endswith("y") or not text[:-1].isdigit():
+        raise ValueError(f"payer_policies.csv: age {text!r} must look like 19y")
+    return int(text[:-1])
+
+
+@functools.cache
+def load_payer_policies() -> tuple[PayerPolicy, ...]:
+    """The packaged coverage policies the simulated payers apply (see ``data/SYNTHEA_CARD.md``)."""
+    text = resources.files("medcoder.claims").joinpath("data", "payer_policies.csv").read_text()
+    return tuple(
+        PayerPolicy(payer=r["payer"], first=r["first"], last=r["last"], carc=r["carc"], rarc=r["rarc"],
+                    probability=float(r["probability"]), age_from=_years(r["age_from"]), age_to=_years(r["age_to"]))
+        for r in csv.DictReader(io.StringIO(text))
+    )  # fmt: skip
+
+
+def patient_age(claim: Claim, service_date: date) -> int | None:
+    """The patient's age in whole years on ``service_date`` (None without a plausible birth date)."""
+    person = claim.patient or claim.subscriber
+    if person.birth_date is None:
+        return None
+    b = person.birth_date
+    age = service_date.year - b.year - ((service_date.month, service_date.day) < (b.month, b.day))
+    return age if 0 <= age <= 130 else None
+
+
 def _is_denial(a: Adjustment) -> bool:
     return a.group in ("CO", "PI") and a.reason != "45"
 
@@ -82,10 +139,7 @@ def _system(code: str) -> CodeSystem:
 def claim_encounter(claim: Claim, service_date: date) -> Encounter:
     """The rules Encounter for a claim: its diagnoses (principal first) and procedure lines."""
     person = claim.patient or claim.subscriber
-    age = None
-    if person.birth_date is not None:
-        b = person.birth_date
-        age = service_date.year - b.year - ((service_date.month, service_date.day) < (b.month, b.day))
+    age = patient_age(claim, service_date)
     codes = [
         EncounterCode(system=CodeSystem.ICD10CM, code=dx, position=i + 1)
         for i, dx in enumerate(claim.diagnoses)
@@ -99,7 +153,7 @@ def claim_encounter(claim: Claim, service_date: date) -> Encounter:
     return Encounter(
         id=claim.claim_id,
         date_of_service=service_date,
-        patient=PatientInfo(age=age if age is None or 0 <= age <= 130 else None, sex=person.sex),
+        patient=PatientInfo(age=age, sex=person.sex),
         payer=claim.payer.name,
         place_of_service=claim.facility_code,
         provider_type="practitioner" if claim.kind is ClaimKind.PROFESSIONAL else "hospital_outpatient",
@@ -177,6 +231,7 @@ class PayerSimulator:
         copay: Decimal = Decimal("25.00"),
         deductible: Decimal = Decimal("150.00"),
         deductible_rate: float = 0.15,
+        policies: Sequence[PayerPolicy] | None = None,
     ) -> None:
         if not 0 <= base_denial_rate <= 1 or not 0 <= deductible_rate <= 1:
             raise ValueError("base_denial_rate and deductible_rate must be in [0, 1]")
@@ -190,6 +245,7 @@ class PayerSimulator:
         self.copay = Decimal(copay)
         self.deductible = Decimal(deductible)
         self.deductible_rate = deductible_rate
+        self.policies = tuple(load_payer_policies() if policies is None else policies)
 
     def adjudicate(
         self, claim: Claim, *, findings: Sequence[Finding] | None = None, service_date: date
@@ -211,6 +267,12 @@ class PayerSimulator:
         if findings is None:
             findings = validate(claim_encounter(claim, service_date), rules=self.rules)
         denials = line_denials(claim, findings)
+        age = patient_age(claim, service_date)
+        for i, ln in enumerate(claim.lines):
+            draw = rng.random()  # one draw per line whether or not a policy applies: outcomes stay stable
+            policy = next((p for p in self.policies if p.applies(claim.payer.payer_id, ln.procedure, age)), None)
+            if policy is not None and i not in denials and draw < policy.probability:
+                denials[i] = _Denial(policy.carc, policy.rarc)
         out: list[RemitLine] = []
         for i, ln in enumerate(claim.lines):
             d = denials.get(i)

@@ -213,3 +213,32 @@ def test_bad_settings_are_rejected():
         PayerSimulator(seed=0, base_denial_rate=2.0)
     with pytest.raises(ValueError, match="allowed_ratio"):
         PayerSimulator(seed=0, allowed_ratio=(0.9, 0.5))
+
+
+def test_payer_coverage_policies_deny_by_payer_code_and_age() -> None:
+    import dataclasses
+
+    from medcoder.claims.simulator import PayerPolicy, load_payer_policies
+
+    sim = _no_random(rules=RuleSet(icd=False, em=False, hcc=False, cdi=False))
+    medicare = dataclasses.replace(make_claim([("99397", "270.00", "1"), ("90656", "45.00", "1")], dx=("Z0000",)),
+                                   payer=Payer(name="MEDICARE", payer_id="MEDICARE"))  # fmt: skip
+    pay = sim.adjudicate(medicare, findings=[], service_date=DAY)
+    assert [a.reason for a in pay.lines[0].adjustments] == ["49"] and pay.lines[0].paid == D("0.00")
+    assert pay.lines[1].paid == D("28.80")  # flu vaccine covered: 45.00 * 0.8 allowed, 20 % coinsurance
+    assert_balanced(pay)
+    child = dataclasses.replace(
+        medicare, payer=Payer(name="MEDICAID", payer_id="MEDICAID"),
+        subscriber=Person(last_name="DOE", member_id="M2", birth_date=dt.date(2020, 1, 1), sex="M"),
+    )  # fmt: skip
+    always = [PayerPolicy("MEDICAID", "90476", "90759", "96", "N130", 1.0, age_to=19)]
+    pay = _no_random(rules=RuleSet(icd=False, em=False, hcc=False, cdi=False), policies=always).adjudicate(
+        child, findings=[], service_date=DAY
+    )
+    assert pay.lines[0].paid > 0 and [a.reason for a in pay.lines[1].adjustments] == ["96"]
+    adult = dataclasses.replace(child, subscriber=Person(last_name="DOE", member_id="M3", birth_date=dt.date(1970, 1, 1)))
+    pay = _no_random(rules=RuleSet(icd=False, em=False, hcc=False, cdi=False), policies=always).adjudicate(
+        adult, findings=[], service_date=DAY
+    )
+    assert all(line.paid > 0 for line in pay.lines)
+    assert any(p.payer == "MEDICARE" and p.carc == "49" for p in load_payer_policies())
