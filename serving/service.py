@@ -5,7 +5,8 @@ Run: ``MEDCODER_MODEL_DIR=<model dir> bentoml serve service:MedcoderService --wo
 the model directory comes from the BentoML model store (``medcoder package``) and ``bentoml build``
 bundles that exact version.
 
-APIs (POST, JSON, bearer token): /v1/code, /v1/code_batch, /v1/feedback, /v1/health.
+APIs (POST, JSON, bearer token): /v1/code, /v1/code_batch, /v1/feedback, /v1/health, and for the
+billing role /v1/claims/export, /v1/claims/ingest_835, /v1/claims/status.
 Probes (GET, no auth, no PHI): /livez, /readyz. OpenAPI: /docs.json.
 """
 
@@ -27,6 +28,14 @@ from medcoder.serving.schemas import (
     CodeRequest,
     CodingResponse,
     Health,
+)
+from medcoder.serving.schemas_claims import (
+    ClaimExportRequest,
+    ClaimExportResponse,
+    ClaimStatusRequest,
+    ClaimStatusResponse,
+    Ingest835Request,
+    Ingest835Response,
 )
 from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse
 
@@ -93,6 +102,29 @@ class MedcoderService:
     async def feedback(self, ctx: bentoml.Context, **fields: Any) -> FeedbackResponse:
         """Record a coder's decision (accept, reject, modify, add, escalate) with a reason."""
         return await _call(ctx, "/v1/feedback", self.core.feedback, FeedbackRequest.model_construct(**fields))
+
+    @bentoml.api(route="/v1/claims/export", input_spec=ClaimExportRequest, output_spec=ClaimExportResponse)
+    async def claims_export(self, ctx: bentoml.Context, **fields: Any) -> ClaimExportResponse:
+        """Export an approved chart as an 837 + FHIR Claim (billing role; pre-bill check when configured)."""
+        request = ClaimExportRequest.model_validate(fields)
+        return await _call(ctx, "/v1/claims/export", self.core.claims_export, request)
+
+    @bentoml.api(route="/v1/claims/ingest_835", input_spec=Ingest835Request, output_spec=Ingest835Response)
+    async def claims_ingest_835(self, ctx: bentoml.Context, **fields: Any) -> Ingest835Response:
+        """Ingest one 835 remittance: checked, balanced, idempotent, linked to claim lines (billing role)."""
+        return await _call(
+            ctx,
+            "/v1/claims/ingest_835",
+            self.core.claims_ingest_835,
+            Ingest835Request.model_construct(**fields),
+        )
+
+    @bentoml.api(route="/v1/claims/status", input_spec=ClaimStatusRequest, output_spec=ClaimStatusResponse)
+    async def claims_status(self, ctx: bentoml.Context, **fields: Any) -> ClaimStatusResponse:
+        """A claim's status and each remitted line with its CARCs, codes and model version (billing role)."""
+        return await _call(
+            ctx, "/v1/claims/status", self.core.claims_status, ClaimStatusRequest.model_construct(**fields)
+        )
 
     @bentoml.api(route="/v1/health")
     async def health(self, ctx: bentoml.Context) -> Health:

@@ -24,6 +24,7 @@ AREAS = (
     "medcoder.rules.cli",
     "medcoder.audit.cli",
     "medcoder.evaluation.routing_cli",
+    "medcoder.claims.cli",
     "medcoder.serving.cli",
     "medcoder.demo",
 )

@@ -41,6 +41,8 @@ class ApprovedCodes:
 
     ``decision_seqs`` are the audit sequence numbers of the coder decisions applied (empty for an
     auto-finalized chart), so a remittance can be traced to the people and model that coded it.
+    ``min_probability`` is the lowest model probability among the suggested codes and
+    ``overridden`` says whether a coder changed the suggestion (both are denial-model features).
     """
 
     document_id: str
@@ -51,6 +53,8 @@ class ApprovedCodes:
     procedures: tuple[tuple[str, str], ...]
     suggested_seq: int
     decision_seqs: tuple[int, ...] = ()
+    min_probability: float | None = None
+    overridden: bool = False
 
     @property
     def auto_finalized(self) -> bool:
@@ -98,6 +102,10 @@ def approved_codes(
         raise NotApproved(
             f"document {document_id}: routed to {route or 'review'}; no coder decision on {shown}"
         )
+    probabilities = [
+        c["probability"] for c in base.payload.get("codes", []) if c.get("probability") is not None
+    ]
+    changed = {EventType.REJECTED.value, EventType.MODIFIED.value, EventType.ADDED.value}
     diagnoses = tuple(code for system, code in codes if system in DIAGNOSIS_SYSTEMS)
     procedures = tuple((system, code) for system, code in codes if system in PROCEDURE_SYSTEMS)
     if not diagnoses:
@@ -111,6 +119,8 @@ def approved_codes(
         procedures=procedures,
         suggested_seq=base.seq,
         decision_seqs=tuple(e.seq for e in later),
+        min_probability=min(probabilities) if probabilities else None,
+        overridden=any(e.event_type in changed for e in later),
     )
 
 

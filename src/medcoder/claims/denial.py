@@ -35,7 +35,15 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-CATEGORICAL = ("procedure", "payer_id", "modifiers", "dx_category", "age_band", "payer_procedure", "payer_age")
+CATEGORICAL = (
+    "procedure",
+    "payer_id",
+    "modifiers",
+    "dx_category",
+    "age_band",
+    "payer_procedure",
+    "payer_age",
+)
 AGE_BANDS = ((0, "0-2"), (3, "3-18"), (19, "19-49"), (50, "50-64"), (65, "65+"))
 NUMERIC = ("log_charge", "units", "n_modifiers", "n_diagnoses", "rule_errors", "rule_warnings",
            "min_confidence", "confidence_missing", "overridden")  # fmt: skip

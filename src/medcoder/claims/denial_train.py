@@ -16,26 +16,25 @@ paid or denied and would only teach the model that 0.00 is safe.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from medcoder.claims.encounter import load_charge_master
-from medcoder.claims.records import Claim
 from medcoder.claims.denial import DenialEvaluation, evaluate_time_split, reliability_plot
+from medcoder.claims.encounter import load_charge_master
 from medcoder.claims.history import HistoryRecord, history_frame
+from medcoder.claims.records import Claim
 from medcoder.claims.simulator import PayerSimulator, claim_encounter, patient_age
 from medcoder.claims.synthea import synthea_histories
 from medcoder.paths import shared_data_dir
 from medcoder.rules.engine import RuleSet, validate
-from medcoder.rules.findings import Severity
+from medcoder.rules.findings import Finding, Severity
 from medcoder.rules.packs.loader import load_packaged_pack, packaged_packs
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,9 @@ PLOT_FILE = "denial_reliability.png"
 
 def simulator_rules() -> RuleSet:
     """The rules the simulated payer applies: ICD-10-CM conventions and the example payer packs."""
-    return RuleSet(icd=True, em=False, hcc=False, cdi=False, packs=[load_packaged_pack(n) for n in packaged_packs()])
+    return RuleSet(
+        icd=True, em=False, hcc=False, cdi=False, packs=[load_packaged_pack(n) for n in packaged_packs()]
+    )
 
 
 def synthea_bundles(root: Path | None = None) -> list[Path]:
@@ -60,6 +61,35 @@ def synthea_bundles(root: Path | None = None) -> list[Path]:
     return paths
 
 
+def rule_counts(findings: Sequence[Finding]) -> tuple[int, int]:
+    """(errors, warnings) among rule findings: the denial model's rule features."""
+    return sum(f.severity == Severity.ERROR for f in findings), sum(
+        f.severity == Severity.WARNING for f in findings
+    )
+
+
+def claim_frame(
+    claim: Claim,
+    *,
+    service_date: dt.date,
+    rules: RuleSet | None = None,
+    min_confidence: float | None = None,
+    overridden: bool = False,
+) -> pd.DataFrame:
+    """A new claim as denial-model input rows (one per line), with the same rule features as training."""
+    findings = validate(claim_encounter(claim, service_date), rules=rules or simulator_rules())
+    errors, warnings = rule_counts(findings)
+    return pd.DataFrame([{
+        "service_date": pd.Timestamp(line.service_date or service_date), "claim_id": claim.claim_id,
+        "payer_id": claim.payer.payer_id, "line_number": line.line_number, "procedure": line.procedure,
+        "modifiers": ",".join(line.modifiers), "n_modifiers": len(line.modifiers), "units": float(line.units),
+        "charge": float(line.charge), "principal_diagnosis": claim.diagnoses[0] if claim.diagnoses else "",
+        "n_diagnoses": len(claim.diagnoses), "rule_errors": errors, "rule_warnings": warnings,
+        "patient_age": patient_age(claim, service_date), "min_confidence": min_confidence,
+        "overridden": float(overridden),
+    } for line in claim.lines])  # fmt: skip
+
+
 def priced(claim: Claim, fees: Mapping[str, Decimal]) -> Claim:
     """``claim`` with its unpriced (0.00) lines charged from the charge master where it has the code."""
     lines = tuple(
@@ -67,7 +97,9 @@ def priced(claim: Claim, fees: Mapping[str, Decimal]) -> Claim:
         if line.charge == 0 and line.procedure in fees else line
         for line in claim.lines
     )  # fmt: skip
-    return dataclasses.replace(claim, lines=lines, total_charge=sum((ln.charge for ln in lines), Decimal("0.00")))
+    return dataclasses.replace(
+        claim, lines=lines, total_charge=sum((ln.charge for ln in lines), Decimal("0.00"))
+    )
 
 
 def adjudicated_history(paths: Sequence[Path], *, seed: int) -> tuple[list[HistoryRecord], pd.DataFrame]:
@@ -91,11 +123,8 @@ def adjudicated_history(paths: Sequence[Path], *, seed: int) -> tuple[list[Histo
                 source="synthea+simulator",
             )
         )  # fmt: skip
-        counts.append({
-            "claim_id": record.claim.claim_id,
-            "rule_errors": sum(f.severity == Severity.ERROR for f in findings),
-            "rule_warnings": sum(f.severity == Severity.WARNING for f in findings),
-        })  # fmt: skip
+        errors, warnings = rule_counts(findings)
+        counts.append({"claim_id": record.claim.claim_id, "rule_errors": errors, "rule_warnings": warnings})
     return records, pd.DataFrame(counts, columns=["claim_id", "rule_errors", "rule_warnings"])
 
 

@@ -82,7 +82,9 @@ class PayerPolicy:
     age_to: int | None = None
 
     def applies(self, payer_id: str, code: str, age: int | None) -> bool:
-        if self.payer not in ("*", payer_id) or not (len(code) == len(self.first) and self.first <= code <= self.last):
+        if self.payer not in ("*", payer_id) or not (
+            len(code) == len(self.first) and self.first <= code <= self.last
+        ):
             return False
         if age is None:
             return self.age_from is None and self.age_to is None
@@ -270,7 +272,9 @@ class PayerSimulator:
         age = patient_age(claim, service_date)
         for i, ln in enumerate(claim.lines):
             draw = rng.random()  # one draw per line whether or not a policy applies: outcomes stay stable
-            policy = next((p for p in self.policies if p.applies(claim.payer.payer_id, ln.procedure, age)), None)
+            policy = next(
+                (p for p in self.policies if p.applies(claim.payer.payer_id, ln.procedure, age)), None
+            )
             if policy is not None and i not in denials and draw < policy.probability:
                 denials[i] = _Denial(policy.carc, policy.rarc)
         out: list[RemitLine] = []

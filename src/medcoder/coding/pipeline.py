@@ -3,7 +3,8 @@
 normalise (intake) -> model (one batched forward: probabilities + attention) -> calibration ->
 decision thresholds -> evidence spans -> sections and ConText assertions on the evidence
 (a code whose every evidence span is negated, historical, family, hypothetical, or uncertain
-outside inpatient care, is suppressed or down-weighted) -> rules -> routing -> ``CodingResult``.
+outside inpatient care, is suppressed or down-weighted) -> CPT/HCPCS lines from the procedure
+lexicon (``coding.procedures``) -> rules -> routing (on the model's codes) -> ``CodingResult``.
 
 Example::
 
@@ -26,6 +27,7 @@ import torch
 from medcoder.coding.assertions import Verdict, assert_evidence
 from medcoder.coding.config import PipelineConfig
 from medcoder.coding.context import EncounterContext, document_from_text, normalise_text
+from medcoder.coding.procedures import code_procedures
 from medcoder.coding.result import (
     Alternative,
     Assertion,
@@ -245,7 +247,9 @@ class CodingPipeline:
             )
         doc_for_rules = doc if doc.text == text else Document(**{**_fields(doc), "text": text})
         t3 = time.perf_counter()
-        rules = apply_rules(doc_for_rules, ctx, suggestions, self.rules)
+        procedures, em_mods = code_procedures(doc_for_rules, ctx)  # CPT/HCPCS from the lexicon
+        t3p = time.perf_counter()
+        rules = apply_rules(doc_for_rules, ctx, suggestions + procedures, self.rules)
         t4 = time.perf_counter()
         route = self.route(
             RouteInput(
@@ -261,16 +265,16 @@ class CodingPipeline:
         )
         t5 = time.perf_counter()
         for stage, seconds in (("evidence", t1 - t0), ("assertions", t2 - t1), ("results", t3 - t2),
-                               ("rules", t4 - t3), ("routing", t5 - t4)):  # fmt: skip
+                               ("procedures", t3p - t3), ("rules", t4 - t3p), ("routing", t5 - t4)):  # fmt: skip
             self._add(stage, seconds)
         return CodingResult(
             request_id=request_id,
             document_id=doc.id,
-            suggestions=suggestions,
+            suggestions=suggestions + procedures,
             suppressed=suppressed,
             findings=rules.findings,
             hcc=rules.hcc,
-            em=rules.em,
+            em=rules.em.model_copy(update=em_mods) if rules.em is not None and em_mods else rules.em,
             cdi_queries=rules.cdi,
             route=route,
             versions=self.versions,

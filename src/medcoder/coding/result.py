@@ -51,6 +51,11 @@ class Suggestion(BaseModel):
     evidence: list[EvidenceSpan] = Field(default_factory=list)
     alternatives: list[Alternative] = Field(default_factory=list)
     assertion: Assertion = Assertion.UNKNOWN
+    units: float | None = Field(
+        default=None, description="Billing units (CPT/HCPCS lines); None for diagnoses."
+    )
+    modifiers: list[str] = Field(default_factory=list, description="CPT/HCPCS modifiers, e.g. LT, QW, XS.")
+    modifier_reasons: dict[str, str] = Field(default_factory=dict, description="Why each modifier applies.")
 
 
 class Suppressed(BaseModel):
@@ -88,6 +93,8 @@ class EmResult(BaseModel):
     mdm: str
     minutes: int | None
     rationale: str
+    modifiers: list[str] = Field(default_factory=list, description="Modifiers on the billed E/M line (25).")
+    modifier_reasons: dict[str, str] = Field(default_factory=dict)
 
 
 class CdiQueryDraft(BaseModel):

@@ -24,10 +24,19 @@ from medcoder.coding.context import EncounterContext
 from medcoder.coding.pipeline import CodingPipeline
 from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
 from medcoder.serving.batcher import MicroBatcher
+from medcoder.serving.claims_api import ClaimsApi
 from medcoder.serving.config import ServingConfig, load_serving_config
 from medcoder.serving.errors import ServingError
 from medcoder.serving.intake import to_document
 from medcoder.serving.schemas import BatchRequest, BatchResponse, CodeRequest, CodingResponse, Health
+from medcoder.serving.schemas_claims import (
+    ClaimExportRequest,
+    ClaimExportResponse,
+    ClaimStatusRequest,
+    ClaimStatusResponse,
+    Ingest835Request,
+    Ingest835Response,
+)
 from medcoder.serving.schemas_feedback import FeedbackRequest, FeedbackResponse, feedback_event
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,9 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "/v1/code": Permission.CODE,
     "/v1/code_batch": Permission.CODE_BATCH,
     "/v1/feedback": Permission.FEEDBACK,
+    "/v1/claims/export": Permission.CLAIMS,
+    "/v1/claims/ingest_835": Permission.CLAIMS,
+    "/v1/claims/status": Permission.CLAIMS,
     "/v1/health": None,  # any authenticated caller
 }
 # The request model each route's body must match (checked by asgi.AuthGuard before BentoML parses it).
@@ -44,6 +56,9 @@ ROUTE_INPUTS: dict[str, type[BaseModel]] = {
     "/v1/code": CodeRequest,
     "/v1/code_batch": BatchRequest,
     "/v1/feedback": FeedbackRequest,
+    "/v1/claims/export": ClaimExportRequest,
+    "/v1/claims/ingest_835": Ingest835Request,
+    "/v1/claims/status": ClaimStatusRequest,
 }
 
 
@@ -76,6 +91,7 @@ class CodingService:
         self.batcher: MicroBatcher[CodeJob, CodingResponse] = MicroBatcher(
             self._work, config.batching.max_batch_size, config.batching.max_latency_ms
         )
+        self.claims = ClaimsApi(store, config)
         self.ready = False
 
     @classmethod
@@ -228,6 +244,15 @@ class CodingService:
         except AuditWriteError:
             raise ServingError(503, "audit trail unavailable; feedback not recorded") from None
         return FeedbackResponse(seq=stored.seq, event_id=stored.event_id, hash=stored.hash)
+
+    async def claims_export(self, request: ClaimExportRequest, principal: Principal) -> ClaimExportResponse:
+        return await asyncio.to_thread(self.claims.export, request, principal)
+
+    async def claims_ingest_835(self, request: Ingest835Request, principal: Principal) -> Ingest835Response:
+        return await asyncio.to_thread(self.claims.ingest_835, request, principal)
+
+    async def claims_status(self, request: ClaimStatusRequest, principal: Principal) -> ClaimStatusResponse:
+        return await asyncio.to_thread(self.claims.status, request, principal)
 
     def health(self) -> Health:
         v = self.pipeline.versions

@@ -4,7 +4,8 @@ The default file ships inside the package (``medcoder/serving/serving.yaml``), s
 wheel runs without the repository; pass a path or set ``MEDCODER_SERVING_CONFIG`` to use another.
 
 Environment overrides (for ``bentoml serve`` workers, which get no command-line arguments):
-``MEDCODER_MODEL_DIR``, ``MEDCODER_SERVING_CONFIG`` (the YAML file), ``MEDCODER_AUDIT_DB``.
+``MEDCODER_MODEL_DIR``, ``MEDCODER_SERVING_CONFIG`` (the YAML file), ``MEDCODER_AUDIT_DB``,
+``MEDCODER_CLAIMS_DB``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ class ServingConfig(BaseModel):
     audit_url: str | None = Field(
         default=None, description="SQLAlchemy URL or SQLite path of the audit store."
     )
+    claims_url: str | None = Field(
+        default=None,
+        description="Claims store URL or SQLite path (default $MEDCODER_CLAIMS_DB or medcoder_claims.db).",
+    )
+    charge_master: str | None = Field(
+        default=None, description="code,charge CSV (default: the packaged example)."
+    )
+    denial_model_dir: str | None = Field(
+        default=None, description="Denial model directory for the pre-bill check."
+    )
+    prebill_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
@@ -65,4 +77,6 @@ def load_serving_config(path: str | Path | None = None) -> ServingConfig:
         raw["model_dir"] = os.environ[MODEL_DIR_ENV]
     if os.environ.get("MEDCODER_AUDIT_DB"):
         raw["audit_url"] = os.environ["MEDCODER_AUDIT_DB"]
+    if os.environ.get("MEDCODER_CLAIMS_DB"):
+        raw["claims_url"] = os.environ["MEDCODER_CLAIMS_DB"]
     return ServingConfig.model_validate(raw)

@@ -95,3 +95,12 @@ def test_principal_and_dot_handling() -> None:
         and dotted_diagnosis("E1122") == "E11.22"
         and dotted_diagnosis("I10") == "I10"
     )
+
+
+def test_confidence_and_override_are_kept_for_the_denial_model() -> None:
+    auto = _event(1, "suggested", [("ICD-10-CM", "E11.22")], route="auto")
+    auto.payload["codes"][0]["probability"] = 0.91
+    assert approved_codes([auto], "doc-1").min_probability == 0.91
+    assert approved_codes([auto], "doc-1").overridden is False
+    codes = approved_codes([auto, _event(2, "added", [("ICD-10-CM", "I10")])], "doc-1")
+    assert codes.overridden is True and codes.diagnoses == ("E11.22", "I10")

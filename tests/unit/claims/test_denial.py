@@ -60,11 +60,17 @@ def test_fit_needs_both_outcomes_and_save_load_round_trips(tmp_path) -> None:
     model = DenialModel.fit(history)
     model.save(tmp_path, {"note": "test"})
     again = DenialModel.load(tmp_path)
-    assert np.allclose(again.predict(history.head(20))["p_denied"], model.predict(history.head(20))["p_denied"])
+    assert np.allclose(
+        again.predict(history.head(20))["p_denied"], model.predict(history.head(20))["p_denied"]
+    )
 
 
 def test_reliability_bins_and_prebill_reason() -> None:
     bins = reliability_table([0, 1, 1, 0], [0.05, 0.15, 0.95, 1.0], bins=10)
-    assert [(b.lower, b.n, b.observed) for b in bins] == [(0.0, 1, 0.0), (0.1, 1, 1.0), (pytest.approx(0.9), 2, 0.5)]
+    assert [(b.lower, b.n, b.observed) for b in bins] == [
+        (0.0, 1, 0.0),
+        (0.1, 1, 1.0),
+        (pytest.approx(0.9), 2, 0.5),
+    ]
     assert prebill_reason(0.29, "16") is None
     assert prebill_reason(0.5, "197") == "pre-bill check: denial risk 0.50 >= 0.30 (likely CARC 197)"

@@ -236,7 +236,9 @@ def test_payer_coverage_policies_deny_by_payer_code_and_age() -> None:
         child, findings=[], service_date=DAY
     )
     assert pay.lines[0].paid > 0 and [a.reason for a in pay.lines[1].adjustments] == ["96"]
-    adult = dataclasses.replace(child, subscriber=Person(last_name="DOE", member_id="M3", birth_date=dt.date(1970, 1, 1)))
+    adult = dataclasses.replace(
+        child, subscriber=Person(last_name="DOE", member_id="M3", birth_date=dt.date(1970, 1, 1))
+    )
     pay = _no_random(rules=RuleSet(icd=False, em=False, hcc=False, cdi=False), policies=always).adjudicate(
         adult, findings=[], service_date=DAY
     )

@@ -43,7 +43,10 @@ def test_truncated_body_has_no_iea() -> None:
 def test_wrong_segment_terminator() -> None:
     # The ISA declares "~" but the body uses "!": say so instead of reporting a missing IEA.
     head, body = _text()[:106], _text()[106:].replace("~", "!")
-    with pytest.raises(X12Error, match=r"segment ISA at position 1: the segment terminator '~' declared after ISA16 never appears"):
+    with pytest.raises(
+        X12Error,
+        match=r"segment ISA at position 1: the segment terminator '~' declared after ISA16 never appears",
+    ):
         parse_interchange(head + body)
 
 
