@@ -46,11 +46,14 @@ def server(tmp_path_factory):
     audit_url = f"sqlite:///{work / 'audit.db'}"
     with AuditStore(audit_url) as store:
         coder_key = ApiKeyStore(store).create_api_key("coder").plaintext
+        billing_key = ApiKeyStore(store).create_api_key("billing").plaintext
     env = server_env(model, audit_url, work / "bentoml",
-                     extra={"MEDCODER_JWT_SECRET": SECRET, "MEDCODER_SERVING_CONFIG": str(work / "serving.yaml")})  # fmt: skip
+                     extra={"MEDCODER_JWT_SECRET": SECRET, "MEDCODER_SERVING_CONFIG": str(work / "serving.yaml"),
+                            "MEDCODER_CLAIMS_DB": f"sqlite:///{work / 'claims.db'}"})  # fmt: skip
     handle = start_server(env, work / "server.log", timeout_s=240)
     handle.audit_url = audit_url  # type: ignore[attr-defined]
     handle.coder_key = coder_key  # type: ignore[attr-defined]
+    handle.billing_key = billing_key  # type: ignore[attr-defined]
     yield handle
     handle.stop()
 
@@ -177,21 +180,29 @@ def test_openapi_and_audit_chain(server) -> None:
         assert len(store.events()) >= 5
 
 
-def test_schemathesis_fuzz_finds_no_server_errors(server, tmp_path) -> None:
-    """Bounded fuzzing of every operation in the OpenAPI document with a coder token: no 5xx.
-
-    MEDCODER_FUZZ_EXAMPLES / MEDCODER_FUZZ_SEED widen or vary the run for a deeper local search.
-    """
+def _fuzz(server, tmp_path, key: str, *extra: str) -> subprocess.CompletedProcess:
     st = Path(sys.executable).with_name("schemathesis")
     examples = os.environ.get("MEDCODER_FUZZ_EXAMPLES", "25")
     seed = os.environ.get("MEDCODER_FUZZ_SEED", "7")
     cmd = [str(st), "run", f"{server.url}/docs.json", "--checks", "not_a_server_error",
-           "--header", f"Authorization: Bearer {server.coder_key}", "--max-examples", examples, "--seed", seed,
+           "--header", f"Authorization: Bearer {key}", "--max-examples", examples, "--seed", seed,
            "--phases", "examples,coverage,fuzzing", "--no-shrink", "--request-timeout", "60",
-           "--report-dir", str(tmp_path)]  # fmt: skip
+           "--report-dir", str(tmp_path), *extra]  # fmt: skip
     # cwd: schemathesis keeps a .schemathesis/ cache in the working directory; keep it out of the repo.
-    done = subprocess.run(
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
         cmd, capture_output=True, text=True, timeout=240 * max(1, int(examples) // 25), cwd=tmp_path
     )
+
+
+def test_schemathesis_fuzz_finds_no_server_errors(server, tmp_path) -> None:
+    """Bounded fuzzing of every operation in the OpenAPI document with a coder token, then of the
+    claims operations with a billing token: no 5xx.
+
+    MEDCODER_FUZZ_EXAMPLES / MEDCODER_FUZZ_SEED widen or vary the run for a deeper local search.
+    """
+    done = _fuzz(server, tmp_path / "coder", server.coder_key, "--exclude-path-regex", "/v1/claims/")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    done = _fuzz(server, tmp_path / "billing", server.billing_key, "--include-path-regex", "/v1/claims/")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert httpx.get(f"{server.url}/readyz").status_code == 200

@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from medcoder.claims.approve import ApprovedCodes, with_principal, x12_diagnosis
 from medcoder.claims.npi import is_valid_npi
@@ -90,10 +91,17 @@ class PayerIn(_Model):
     payer_id: str = Field(min_length=1, max_length=80)
 
 
+Money = Annotated[Decimal, Field(ge=0, max_digits=11, decimal_places=2),
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,9}(\.[0-9]{1,2})?$"})]  # fmt: skip
+"""An amount: a decimal string in JSON (``"150.00"``), never a float."""
+Units = Annotated[Decimal, Field(gt=0, max_digits=7, decimal_places=3),
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,4}(\.[0-9]{1,3})?$"})]  # fmt: skip
+
+
 class LineIn(_Model):
     procedure: str = Field(pattern=r"^[A-Z0-9]{5}$")
-    charge: Decimal | None = Field(default=None, ge=0)
-    units: Decimal = Field(default=Decimal("1"), gt=0)
+    charge: Money | None = None
+    units: Units = Decimal("1")
     modifiers: list[str] = Field(default_factory=list, max_length=4)
     service_date: dt.date | None = None
 

@@ -39,7 +39,8 @@ EXPECTED = {
     "service": {"code", "code_batch"},
     "coder": {"code", "code_batch", "feedback"},
     "auditor": {"audit_read"},
-    "admin": {"code", "code_batch", "feedback", "audit_read", "admin"},
+    "billing": {"claims"},
+    "admin": {"code", "code_batch", "feedback", "audit_read", "claims", "admin"},
 }
 
 
@@ -130,7 +131,7 @@ def test_every_role_and_permission(role: str, permission: str, caplog) -> None:
         ({"role": None}, "token lacks required claim 'role'"),
         ({"exp": None}, "token lacks required claim 'exp'"),
         ({"aud": None}, "token lacks required claim 'aud'"),
-        ({"role": "superuser"}, "token role must be one of ['service', 'coder', 'auditor', 'admin']"),
+        ({"role": "superuser"}, "token role must be one of ['service', 'coder', 'auditor', 'billing', 'admin']"),
         ({"sub": "John Smith"}, "token subject is not a valid identifier"),
     ],
 )
