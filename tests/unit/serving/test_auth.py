@@ -131,7 +131,10 @@ def test_every_role_and_permission(role: str, permission: str, caplog) -> None:
         ({"role": None}, "token lacks required claim 'role'"),
         ({"exp": None}, "token lacks required claim 'exp'"),
         ({"aud": None}, "token lacks required claim 'aud'"),
-        ({"role": "superuser"}, "token role must be one of ['service', 'coder', 'auditor', 'billing', 'admin']"),
+        (
+            {"role": "superuser"},
+            "token role must be one of ['service', 'coder', 'auditor', 'billing', 'admin']",
+        ),
         ({"sub": "John Smith"}, "token subject is not a valid identifier"),
     ],
 )
