@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 CODING_EVENTS = frozenset({"suggested", "accepted", "rejected", "modified", "added", "escalated"})
 """Audit event types that say how the claim's codes were chosen (linked to each remitted line)."""
 
+_IN_CHUNK = 500
+"""Claim ids per IN (...) query when looking up submitted lines (well under SQLite's variable limit)."""
+
 MAX_CONTROL_NUMBER = 999_999_999
 """ISA13/GS06/ST02 hold nine digits; past this a control number would have to repeat."""
 
@@ -370,8 +373,40 @@ def _insert_claim(conn: Connection, claim: Claim, interchange_control: int) -> N
         )
 
 
+def _line_keys(conn: Connection, claim_ids: Sequence[str]) -> tuple[dict[str, list[ClaimLineKey]], set[str]]:
+    """Submitted lines per claim id and the claim ids that were submitted (chunked IN queries)."""
+    keys: dict[str, list[ClaimLineKey]] = {}
+    known: set[str] = set()
+    unique = sorted(set(claim_ids))
+    for start in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[start : start + _IN_CHUNK]
+        known.update(conn.execute(select(claims.c.claim_id).where(claims.c.claim_id.in_(chunk))).scalars())
+        rows = conn.execute(
+            select(claim_lines).where(claim_lines.c.claim_id.in_(chunk)).order_by(claim_lines.c.line_number)
+        )
+        for r in rows:
+            keys.setdefault(r.claim_id, []).append(
+                ClaimLineKey(
+                    r.line_number, r.procedure, _split(r.modifiers, ":"), r.service_date, r.line_control
+                )
+            )
+    return keys, known
+
+
+def _insert_ids(conn: Connection, table, rows: list[dict[str, object]]) -> list[int]:  # type: ignore[no-untyped-def]
+    """Insert ``rows`` in one executemany and return their new ids in the rows' order."""
+    if not rows:
+        return []
+    result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
 def _insert_remittance(conn: Connection, file_id: int, remittance: Remittance, counts: list[int]) -> None:
-    """Insert one remittance with its payments, lines, adjustments, remarks and line links."""
+    """Insert one remittance with its payments, lines, adjustments, remarks and line links.
+
+    Rows go in per table with one executemany each (ids come back in order), not one statement
+    per row: an 835 with thousands of claims is stored in about the time it takes to parse.
+    """
     remit_id = conn.execute(
         insert(remittances)
         .values(
@@ -382,69 +417,58 @@ def _insert_remittance(conn: Connection, file_id: int, remittance: Remittance, c
         )
         .returning(remittances.c.id)
     ).scalar_one()  # fmt: skip
-    for adj in remittance.provider_adjustments:
-        conn.execute(insert(adjustments).values(_adjustment_row(adj, remit_id, None, None, "provider")))
-    for payment in remittance.claims:
-        _insert_payment(conn, remit_id, payment, counts)
-
-
-def _insert_payment(conn: Connection, remit_id: int, payment: ClaimPayment, counts: list[int]) -> None:
-    keys = [
-        ClaimLineKey(r.line_number, r.procedure, _split(r.modifiers, ":"), r.service_date, r.line_control)
-        for r in conn.execute(
-            select(claim_lines)
-            .where(claim_lines.c.claim_id == payment.claim_id)
-            .order_by(claim_lines.c.line_number)
-        )
+    adjustment_rows = [
+        _adjustment_row(a, remit_id, None, None, "provider") for a in remittance.provider_adjustments
     ]
-    matched = (
-        bool(keys)
-        or conn.execute(select(claims.c.claim_id).where(claims.c.claim_id == payment.claim_id)).first()
-        is not None
-    )
-    payment_id = conn.execute(
-        insert(claim_payments)
-        .values(
-            remittance_id=remit_id, claim_id=payment.claim_id, matched=int(matched), status=payment.status,
-            charge_cents=to_cents(payment.charge), paid_cents=to_cents(payment.paid),
-            patient_responsibility_cents=to_cents(payment.patient_responsibility),
-            filing_indicator=payment.filing_indicator, payer_claim_id=payment.payer_claim_id,
-        )
-        .returning(claim_payments.c.id)
-    ).scalar_one()  # fmt: skip
-    counts[0] += 1
-    counts[3] += 0 if matched else 1
-    for adj in payment.adjustments:
-        conn.execute(insert(adjustments).values(_adjustment_row(adj, remit_id, payment_id, None, "claim")))
-    for code in payment.remarks:
-        conn.execute(insert(remarks).values(payment_id=payment_id, remit_line_id=None, code=code))
-    links = match_lines(payment.lines, keys)
-    for sequence, (line, (line_number, method)) in enumerate(zip(payment.lines, links, strict=True), 1):
-        line_id = conn.execute(
-            insert(remit_lines)
-            .values(
-                payment_id=payment_id, sequence=sequence, qualifier=line.qualifier, procedure=line.procedure,
-                modifiers=":".join(line.modifiers), units=str(line.units), charge_cents=to_cents(line.charge),
-                paid_cents=to_cents(line.paid), revenue_code=line.revenue_code,
-                service_date=line.service_date.isoformat() if line.service_date else None,
-                line_control=line.line_control,
-            )
-            .returning(remit_lines.c.id)
-        ).scalar_one()  # fmt: skip
+    keys, known = _line_keys(conn, [p.claim_id for p in remittance.claims])
+    payment_ids = _insert_ids(conn, claim_payments, [
+        {
+            "remittance_id": remit_id, "claim_id": p.claim_id, "matched": int(p.claim_id in known),
+            "status": p.status, "charge_cents": to_cents(p.charge), "paid_cents": to_cents(p.paid),
+            "patient_responsibility_cents": to_cents(p.patient_responsibility),
+            "filing_indicator": p.filing_indicator, "payer_claim_id": p.payer_claim_id,
+        }
+        for p in remittance.claims
+    ])  # fmt: skip
+    remark_rows: list[dict[str, object]] = []
+    line_rows: list[dict[str, object]] = []
+    pending: list[
+        tuple[int, ClaimPayment, int, tuple[int | None, str]]
+    ] = []  # payment id, payment, line index, link
+    for payment, payment_id in zip(remittance.claims, payment_ids, strict=True):
+        counts[0] += 1
+        counts[3] += 0 if payment.claim_id in known else 1
+        adjustment_rows += [
+            _adjustment_row(a, remit_id, payment_id, None, "claim") for a in payment.adjustments
+        ]
+        remark_rows += [{"payment_id": payment_id, "remit_line_id": None, "code": c} for c in payment.remarks]
+        links = match_lines(payment.lines, keys.get(payment.claim_id, []))
+        for sequence, (line, link) in enumerate(zip(payment.lines, links, strict=True), 1):
+            line_rows.append({
+                "payment_id": payment_id, "sequence": sequence, "qualifier": line.qualifier,
+                "procedure": line.procedure, "modifiers": ":".join(line.modifiers), "units": str(line.units),
+                "charge_cents": to_cents(line.charge), "paid_cents": to_cents(line.paid),
+                "revenue_code": line.revenue_code,
+                "service_date": line.service_date.isoformat() if line.service_date else None,
+                "line_control": line.line_control,
+            })  # fmt: skip
+            pending.append((payment_id, payment, sequence - 1, link))
+    line_ids = _insert_ids(conn, remit_lines, line_rows)
+    link_rows: list[dict[str, object]] = []
+    for line_id, (payment_id, payment, index, (line_number, method)) in zip(line_ids, pending, strict=True):
+        line = payment.lines[index]
         counts[1] += 1
-        for adj in line.adjustments:
-            conn.execute(
-                insert(adjustments).values(_adjustment_row(adj, remit_id, payment_id, line_id, "line"))
-            )
-        for code in line.remarks:
-            conn.execute(insert(remarks).values(payment_id=payment_id, remit_line_id=line_id, code=code))
+        adjustment_rows += [
+            _adjustment_row(a, remit_id, payment_id, line_id, "line") for a in line.adjustments
+        ]
+        remark_rows += [{"payment_id": payment_id, "remit_line_id": line_id, "code": c} for c in line.remarks]
         if line_number is not None:
-            conn.execute(
-                insert(line_links).values(
-                    remit_line_id=line_id, claim_id=payment.claim_id, line_number=line_number, method=method
-                )
-            )
+            link_rows.append({"remit_line_id": line_id, "claim_id": payment.claim_id, "line_number": line_number,
+                              "method": method})  # fmt: skip
             counts[2] += 1
+    for table, rows in ((adjustments, adjustment_rows), (remarks, remark_rows), (line_links, link_rows)):
+        if rows:
+            conn.execute(insert(table), rows)
 
 
 def _adjustment_row(
