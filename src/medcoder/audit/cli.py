@@ -105,7 +105,7 @@ def events_cmd(
 
 @keys_group.command("create")
 def key_create_cmd(
-    role: str = typer.Option(..., "--role", help="service, coder, auditor or admin."),
+    role: str = typer.Option(..., "--role", help="service, coder, auditor, billing or admin."),
     db: str | None = _db_option(),
 ) -> None:
     """Create an API key and print it once (only its salted hash is stored)."""
