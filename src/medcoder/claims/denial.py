@@ -18,6 +18,7 @@ largely independently in this data; the card says so).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -34,6 +35,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from medcoder.claims.records import Claim
+from medcoder.claims.simulator import claim_encounter, patient_age
+from medcoder.rules.engine import RuleSet, validate
+from medcoder.rules.findings import Finding, Severity
+from medcoder.rules.packs.loader import load_packaged_pack, packaged_packs
 
 CATEGORICAL = (
     "procedure",
@@ -194,6 +201,42 @@ class DenialModel:
     def load(cls, directory: str | Path) -> DenialModel:
         data = joblib.load(Path(directory) / MODEL_FILE)
         return cls(data["classifier"], data["carc"], data["default_carc"])
+
+
+def simulator_rules() -> RuleSet:
+    """The rules the simulated payer applies: ICD-10-CM conventions and the example payer packs."""
+    return RuleSet(
+        icd=True, em=False, hcc=False, cdi=False, packs=[load_packaged_pack(n) for n in packaged_packs()]
+    )
+
+
+def rule_counts(findings: Sequence[Finding]) -> tuple[int, int]:
+    """(errors, warnings) among rule findings: the denial model's rule features."""
+    return sum(f.severity == Severity.ERROR for f in findings), sum(
+        f.severity == Severity.WARNING for f in findings
+    )
+
+
+def claim_frame(
+    claim: Claim,
+    *,
+    service_date: dt.date,
+    rules: RuleSet | None = None,
+    min_confidence: float | None = None,
+    overridden: bool = False,
+) -> pd.DataFrame:
+    """A new claim as denial-model input rows (one per line), with the same rule features as training."""
+    findings = validate(claim_encounter(claim, service_date), rules=rules or simulator_rules())
+    errors, warnings = rule_counts(findings)
+    return pd.DataFrame([{
+        "service_date": pd.Timestamp(line.service_date or service_date), "claim_id": claim.claim_id,
+        "payer_id": claim.payer.payer_id, "line_number": line.line_number, "procedure": line.procedure,
+        "modifiers": ",".join(line.modifiers), "n_modifiers": len(line.modifiers), "units": float(line.units),
+        "charge": float(line.charge), "principal_diagnosis": claim.diagnoses[0] if claim.diagnoses else "",
+        "n_diagnoses": len(claim.diagnoses), "rule_errors": errors, "rule_warnings": warnings,
+        "patient_age": patient_age(claim, service_date), "min_confidence": min_confidence,
+        "overridden": float(overridden),
+    } for line in claim.lines])  # fmt: skip
 
 
 def reliability_table(y: Sequence[int], p: Sequence[float], bins: int = 10) -> tuple[Reliability, ...]:

@@ -26,16 +26,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from medcoder.claims.denial import DenialEvaluation, evaluate_time_split, reliability_plot
+from medcoder.claims.denial import (
+    DenialEvaluation,
+    evaluate_time_split,
+    reliability_plot,
+    rule_counts,
+    simulator_rules,
+)
 from medcoder.claims.encounter import load_charge_master
 from medcoder.claims.history import HistoryRecord, history_frame
 from medcoder.claims.records import Claim
 from medcoder.claims.simulator import PayerSimulator, claim_encounter, patient_age
 from medcoder.claims.synthea import synthea_histories
 from medcoder.paths import shared_data_dir
-from medcoder.rules.engine import RuleSet, validate
-from medcoder.rules.findings import Finding, Severity
-from medcoder.rules.packs.loader import load_packaged_pack, packaged_packs
+from medcoder.rules.engine import validate
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +49,6 @@ METRICS_FILE = "denial_metrics.json"
 PLOT_FILE = "denial_reliability.png"
 
 
-def simulator_rules() -> RuleSet:
-    """The rules the simulated payer applies: ICD-10-CM conventions and the example payer packs."""
-    return RuleSet(
-        icd=True, em=False, hcc=False, cdi=False, packs=[load_packaged_pack(n) for n in packaged_packs()]
-    )
-
-
 def synthea_bundles(root: Path | None = None) -> list[Path]:
     """Every Synthea bundle under ``shared/data/synthea_fhir`` (sorted, so runs are repeatable)."""
     base = (root or shared_data_dir()) / "synthea_fhir"
@@ -59,35 +56,6 @@ def synthea_bundles(root: Path | None = None) -> list[Path]:
     if not paths:
         raise FileNotFoundError(f"no Synthea bundles under {base} (see shared/data/synthea_fhir/README.md)")
     return paths
-
-
-def rule_counts(findings: Sequence[Finding]) -> tuple[int, int]:
-    """(errors, warnings) among rule findings: the denial model's rule features."""
-    return sum(f.severity == Severity.ERROR for f in findings), sum(
-        f.severity == Severity.WARNING for f in findings
-    )
-
-
-def claim_frame(
-    claim: Claim,
-    *,
-    service_date: dt.date,
-    rules: RuleSet | None = None,
-    min_confidence: float | None = None,
-    overridden: bool = False,
-) -> pd.DataFrame:
-    """A new claim as denial-model input rows (one per line), with the same rule features as training."""
-    findings = validate(claim_encounter(claim, service_date), rules=rules or simulator_rules())
-    errors, warnings = rule_counts(findings)
-    return pd.DataFrame([{
-        "service_date": pd.Timestamp(line.service_date or service_date), "claim_id": claim.claim_id,
-        "payer_id": claim.payer.payer_id, "line_number": line.line_number, "procedure": line.procedure,
-        "modifiers": ",".join(line.modifiers), "n_modifiers": len(line.modifiers), "units": float(line.units),
-        "charge": float(line.charge), "principal_diagnosis": claim.diagnoses[0] if claim.diagnoses else "",
-        "n_diagnoses": len(claim.diagnoses), "rule_errors": errors, "rule_warnings": warnings,
-        "patient_age": patient_age(claim, service_date), "min_confidence": min_confidence,
-        "overridden": float(overridden),
-    } for line in claim.lines])  # fmt: skip
 
 
 def priced(claim: Claim, fees: Mapping[str, Decimal]) -> Claim:

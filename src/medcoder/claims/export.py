@@ -24,8 +24,7 @@ from typing import Any
 from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType, StoredEvent
 from medcoder.audit.roles import Role
 from medcoder.claims.approve import ApprovedCodes, approved_codes
-from medcoder.claims.denial import PREBILL_THRESHOLD, DenialModel, prebill_reason
-from medcoder.claims.denial_train import claim_frame
+from medcoder.claims.denial import PREBILL_THRESHOLD, DenialModel, claim_frame, prebill_reason
 from medcoder.claims.encounter import ClaimContext, build_claim
 from medcoder.claims.fhir_claim import to_fhir_claim
 from medcoder.claims.records import Claim

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from medcoder.claims.approve import dotted_diagnosis
 from medcoder.claims.records import Claim, ClaimKind, Person, ServiceLine
 
 __all__ = ["icd10_with_dot", "to_fhir_claim"]
@@ -26,9 +27,9 @@ PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 MODIFIER_CPT = "http://www.ama-assn.org/go/cpt"
 
 
-def icd10_with_dot(code: str) -> str:
-    """ICD-10-CM code with the dot after the third character (``E1122`` -> ``E11.22``)."""
-    return code if len(code) <= 3 or "." in code else f"{code[:3]}.{code[3:]}"
+icd10_with_dot = dotted_diagnosis
+"""ICD-10-CM code with the dot after the third character (``E1122`` -> ``E11.22``): the one rule in
+:mod:`medcoder.claims.approve`, re-exported under the name the FHIR side uses."""
 
 
 def _system(procedure: str) -> str:
