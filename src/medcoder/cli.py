@@ -25,6 +25,7 @@ AREAS = (
     "medcoder.audit.cli",
     "medcoder.evaluation.routing_cli",
     "medcoder.claims.cli",
+    "medcoder.monitoring.cli",
     "medcoder.serving.cli",
     "medcoder.demo",
 )

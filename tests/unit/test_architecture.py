@@ -53,9 +53,10 @@ LAYERS: dict[int, tuple[str, ...]] = {
     7: ("evidence", "training"),
     8: ("evaluation",),
     9: ("coding",),
-    10: ("claims", "monitoring"),
-    11: ("serving",),
-    12: ("cli", "demo", "medcoder"),
+    10: ("claims",),
+    11: ("monitoring",),
+    12: ("serving",),
+    13: ("cli", "demo", "medcoder"),
 }
 
 # Fewer than this share of medcoder import statements may sit inside functions: 38% before the

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,8 @@ class EventType(StrEnum):
     ESCALATED = "escalated"
     EXPORTED = "exported"
     SHIFT_CHECKED = "shift_checked"  # a traffic window's two-sample test against the calibration charts
+    MONITOR_BREACH = "monitor_breach"  # a monitoring report found a threshold breached: route to review
+    MONITOR_CLEARED = "monitor_cleared"  # a later report (or a person) found the model version healthy
 
 
 class Reason(StrEnum):
@@ -83,6 +86,64 @@ class ShiftCheck(BaseModel):
     shifted: bool
 
 
+_CATEGORY = r"^[a-z0-9_]{1,32}$"
+
+
+class NoteProfile(BaseModel):
+    """Numeric descriptors of a coded note (``medcoder.monitoring.profile``) for input-drift reports.
+
+    Counts, shares and a low-dimensional random projection of the note's sentence embedding: enough
+    to tell that traffic changed, not enough to read a note back (no text, no tokens).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chars: int = Field(ge=0)
+    words: int = Field(ge=0)
+    sentences: int = Field(ge=0)
+    lines: int = Field(ge=0)
+    sections: int = Field(ge=0)
+    mean_word_length: float = Field(ge=0.0)
+    digit_share: float = Field(ge=0.0, le=1.0)
+    non_letter_share: float = Field(ge=0.0, le=1.0)
+    upper_share: float = Field(ge=0.0, le=1.0)
+    setting: str = Field(pattern=_CATEGORY)
+    doc_type: str = Field(pattern=_CATEGORY)
+    source: str = Field(pattern=_CATEGORY)
+    embedding: tuple[float, ...] = Field(default=(), max_length=32)
+
+    @field_validator("embedding")
+    @classmethod
+    def _bounded(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not -1.0 <= v <= 1.0 for v in value):
+            raise ValueError("embedding components are projections of a unit vector: each in [-1, 1]")
+        return value
+
+
+class MonitorCheck(BaseModel):
+    """A monitoring report's verdict on one model version and window (numbers and rule names only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_start: str
+    window_end: str
+    n_charts: int = Field(ge=0)
+    breaches: tuple[str, ...] = Field(default=(), max_length=32)
+
+    @field_validator("breaches")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9_.]{1,64}", name):
+                raise ValueError(f"breach names are threshold keys like 'input_drift.share', got {name!r}")
+        return value
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _utc(cls, value: str) -> str:
+        return utc_timestamp(dt.datetime.fromisoformat(value))
+
+
 class EventPayload(BaseModel):
     """What an event is about: codes (and the ones they replace), route, reason. No free text."""
 
@@ -94,6 +155,8 @@ class EventPayload(BaseModel):
     route: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
     count: int | None = Field(default=None, ge=0)
     shift: ShiftCheck | None = None
+    profile: NoteProfile | None = None
+    monitor: MonitorCheck | None = None
 
 
 class AuditEvent(BaseModel):

@@ -205,6 +205,52 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise AuditReadError(f"cannot read audit events ({type(exc).__name__})") from exc
 
+    def stream(
+        self,
+        *,
+        model_version: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        event_types: Sequence[str] | None = None,
+        chunk: int = 5000,
+    ) -> Iterator[StoredEvent]:
+        """Events in ``seq`` order, fetched ``chunk`` rows at a time (memory stays one chunk).
+
+        Filters: the model version, ``since <= occurred_at < until`` (ISO UTC strings, which sort as
+        times) and the event types. Monitoring reads a window of 100,000 events this way.
+        """
+        query = select(audit_events).order_by(audit_events.c.seq)
+        if model_version is not None:
+            query = query.where(audit_events.c.model_version == model_version)
+        if since is not None:
+            query = query.where(audit_events.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_events.c.occurred_at < until)
+        if event_types is not None:
+            query = query.where(audit_events.c.event_type.in_(list(event_types)))
+        try:
+            with reading(self.engine) as conn:
+                for row in conn.execution_options(yield_per=chunk).execute(query):
+                    yield _stored(row)
+        except SQLAlchemyError as exc:
+            raise AuditReadError(f"cannot read audit events ({type(exc).__name__})") from exc
+
+    def latest(self, *, model_version: str, event_types: Sequence[str]) -> StoredEvent | None:
+        """The newest event of one of ``event_types`` for ``model_version`` (None when there is none)."""
+        query = (
+            select(audit_events)
+            .where(audit_events.c.model_version == model_version)
+            .where(audit_events.c.event_type.in_(list(event_types)))
+            .order_by(audit_events.c.seq.desc())
+            .limit(1)
+        )
+        try:
+            with reading(self.engine) as conn:
+                row = conn.execute(query).first()
+        except SQLAlchemyError as exc:
+            raise AuditReadError(f"cannot read audit events ({type(exc).__name__})") from exc
+        return None if row is None else _stored(row)
+
     def head(self) -> tuple[int, str]:
         """The chain head: (last seq, last hash)."""
         with reading(self.engine) as conn:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +35,8 @@ from medcoder.claims.linkage import (
 )
 from medcoder.claims.read835 import read_835
 from medcoder.claims.records import Adjustment, Claim, ClaimPayment, Remittance
+from medcoder.claims.remitted import RemittedLine
+from medcoder.claims.remitted import remitted_lines as _remitted_lines
 from medcoder.claims.schema import (
     adjustments,
     claim_diagnoses,
@@ -304,6 +306,31 @@ class ClaimsStore:
                 )
             )  # fmt: skip
         return out
+
+    def remitted_lines(
+        self,
+        model_version: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        chunk: int = 5000,
+    ) -> Iterator[RemittedLine]:
+        """Every remitted line linked to a submitted claim line, streamed ``chunk`` lines at a time.
+
+        Filtered by the claim's ``model_version`` and by its 835 file's ``received_at`` in
+        ``[since, until)``; ``denied`` is defined on :class:`medcoder.claims.remitted.RemittedLine`.
+        The read connection stays open until the iterator is exhausted or closed.
+        """
+        if chunk < 1:
+            raise ValueError(f"chunk must be a positive number of lines, got {chunk}")
+        return self._stream_remitted(model_version, since, until, chunk)
+
+    def _stream_remitted(
+        self, model_version: str | None, since: str | None, until: str | None, chunk: int
+    ) -> Iterator[RemittedLine]:
+        with reading(self.engine) as conn:
+            yield from _remitted_lines(
+                conn, model_version=model_version, since=since, until=until, chunk=chunk
+            )
 
     def _decisions(self, encounter_id: str) -> tuple[CoderDecision, ...]:
         """The encounter's coding history: the suggestion and the coder decisions after it (not

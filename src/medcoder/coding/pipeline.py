@@ -27,6 +27,7 @@ import torch
 from medcoder.coding.assertions import Verdict, assert_evidence
 from medcoder.coding.config import PipelineConfig
 from medcoder.coding.context import EncounterContext, document_from_text, normalise_text
+from medcoder.coding.hold import RouteHold
 from medcoder.coding.procedures import code_procedures
 from medcoder.coding.result import (
     Alternative,
@@ -81,6 +82,8 @@ class CodingPipeline:
         )
         self.shift_monitor = getattr(self.route, "monitor", None)
         """The chart router's traffic-window shift test (``routing.shift.ShiftMonitor``), if it has one."""
+        self.hold = RouteHold()
+        """Monitors set it to keep charts out of auto-finalization (``coding.hold``)."""
         self.stage_seconds: dict[str, float] = {}
         """Seconds spent per stage since creation (model, evidence, assertions, results, rules, routing);
         written by the thread that runs ``code_many``; the benchmark reads and clears it."""
@@ -263,6 +266,14 @@ class CodingPipeline:
                 [(sp.start, sp.end) for j in kept for sp in spans.get(j, [])],
             )  # fmt: skip
         )
+        monitor = self.shift_monitor
+        if monitor is not None and monitor.last is not None:
+            if monitor.last.shifted:
+                self.hold.hold("shift", f"the last {monitor.last.n_window} charts are unlike the calibration "
+                               f"charts (two-sample p-value {monitor.last.p_value:.2g})")  # fmt: skip
+            else:
+                self.hold.release("shift")
+        route = self.hold.apply(route)
         t5 = time.perf_counter()
         for stage, seconds in (("evidence", t1 - t0), ("assertions", t2 - t1), ("results", t3 - t2),
                                ("procedures", t3p - t3), ("rules", t4 - t3p), ("routing", t5 - t4)):  # fmt: skip

@@ -16,12 +16,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from pydantic import BaseModel
 
-from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType, ShiftCheck
-from medcoder.audit.store import AuditStore, AuditWriteError
+from medcoder.audit.events import AuditEvent, EventPayload, EventType, ShiftCheck
+from medcoder.audit.store import AuditReadError, AuditStore, AuditWriteError
 from medcoder.coding.context import EncounterContext
 from medcoder.coding.pipeline import CodingPipeline
+from medcoder.monitoring.profile import NoteEmbedder, note_profile
+from medcoder.monitoring.traffic import audit_code_sets, coding_event
 from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
 from medcoder.serving.batcher import MicroBatcher
 from medcoder.serving.claims_api import ClaimsApi
@@ -70,9 +73,7 @@ class CodeJob:
     request_id: str
 
 
-def audit_code_sets(versions: dict[str, str]) -> dict[str, str]:
-    """Code-set versions short enough for the audit record: ``2026-04-01 (source...)`` -> ``2026-04-01``."""
-    return {k[:32]: v.split(" (")[0][:64] for k, v in versions.items()}
+MONITOR_EVENTS = (EventType.MONITOR_BREACH.value, EventType.MONITOR_CLEARED.value)
 
 
 class CodingService:
@@ -92,6 +93,8 @@ class CodingService:
             self._work, config.batching.max_batch_size, config.batching.max_latency_ms
         )
         self.claims = ClaimsApi(store, config)
+        self.embedder = NoteEmbedder() if config.monitoring.embeddings else None
+        self._hold_checked = float("-inf")
         self.ready = False
 
     @classmethod
@@ -144,20 +147,40 @@ class CodingService:
         return require(header, permission, self.auth)
 
     # batch work (runs in a worker thread) ------------------------------------------------------
-    def _event(self, result: CodingResponse, job: CodeJob) -> AuditEvent:
-        codes = tuple(CodeRef(system=s.system, code=s.code, probability=round(s.probability, 6))
-                      for s in result.suggestions)  # fmt: skip
-        # 'suggested' needs codes; a chart with none is recorded as 'viewed' by the service (count 0).
-        return AuditEvent(
-            event_type=EventType.SUGGESTED if codes else EventType.VIEWED,
-            actor_id=job.principal.subject,
-            actor_role=job.principal.role,
-            request_id=job.request_id,
-            document_id=result.document_id,
-            model_version=self.model_version,
-            code_set_versions=self.code_sets,
-            payload=EventPayload(codes=codes, route=result.route.decision.value, count=len(codes)),
-        )
+    def _event(self, result: CodingResponse, job: CodeJob, embedding: np.ndarray | None) -> AuditEvent:
+        return coding_event(
+            result, note_profile(job.document, embedding),
+            actor_id=job.principal.subject, actor_role=job.principal.role, request_id=job.request_id,
+            model_version=self.model_version, code_set_versions=self.code_sets,
+        )  # fmt: skip
+
+    def _embeddings(self, jobs: Sequence[CodeJob]) -> np.ndarray | list[None]:
+        """Projected note embeddings for the batch's profiles; Nones when disabled or when it fails."""
+        if self.embedder is None:
+            return [None] * len(jobs)
+        try:
+            return self.embedder.embed([j.document.text for j in jobs])
+        except Exception as exc:  # noqa: BLE001 - monitoring must never block coding
+            log.warning("note embeddings failed (%s); profiles recorded without them", type(exc).__name__)
+            return [None] * len(jobs)
+
+    def refresh_hold(self, now: float | None = None) -> None:
+        """Hold or release auto-finalization from the newest monitoring event of this model version."""
+        now = time.monotonic() if now is None else now
+        if now - self._hold_checked < self.config.monitoring.poll_seconds:
+            return
+        self._hold_checked = now
+        try:
+            latest = self.store.latest(model_version=self.model_version, event_types=MONITOR_EVENTS)
+        except AuditReadError:
+            log.warning("cannot read monitoring events; hold unchanged")
+            return
+        if latest is not None and latest.event_type == EventType.MONITOR_BREACH.value:
+            check = latest.payload.get("monitor", {})
+            self.pipeline.hold.hold("monitoring", f"monitoring breach on window {check.get('window_start', '?')} - "
+                                    f"{check.get('window_end', '?')}: {', '.join(check.get('breaches', []))}")  # fmt: skip
+        else:
+            self.pipeline.hold.release("monitoring")
 
     def _shift_checks(self, job: CodeJob) -> list[AuditEvent]:
         """Window shift tests finished while coding this batch, as ``shift_checked`` audit events."""
@@ -189,6 +212,7 @@ class CodingService:
         ]
 
     def _work(self, jobs: Sequence[CodeJob]) -> list[CodingResponse | BaseException]:
+        self.refresh_hold()
         items = [(j.document, j.context) for j in jobs]
         ids = [j.request_id for j in jobs]
         try:
@@ -204,17 +228,20 @@ class CodingService:
                 except Exception as exc:  # noqa: BLE001
                     log.error("coding failed for request %s: %s", rid, type(exc).__name__)
                     results.append(ServingError(500, "internal error while coding this chart"))
-        ok = [(r, j) for r, j in zip(results, jobs, strict=True) if isinstance(r, CodingResponse)]
+        vectors = self._embeddings(jobs)
+        ok = [
+            (r, j, v) for r, j, v in zip(results, jobs, vectors, strict=True) if isinstance(r, CodingResponse)
+        ]
         try:
             with self.store.transaction() as tx:
-                for r, j in ok:
-                    tx.add(self._event(r, j))
+                for r, j, v in ok:
+                    tx.add(self._event(r, j, v))
                 for check in self._shift_checks(jobs[0]):
                     tx.add(check)
         except AuditWriteError:
             failure = ServingError(503, "audit trail unavailable; the result was not returned")
             return [failure for _ in jobs]
-        for (r, _), stored in zip(ok, tx.stored[: len(ok)], strict=True):  # shift checks come after
+        for (r, _, _), stored in zip(ok, tx.stored[: len(ok)], strict=True):  # shift checks come after
             r.audit_seq = stored.seq
         return results
 

@@ -40,6 +40,21 @@ class BatchingConfig(BaseModel):
     )
 
 
+class MonitoringSettings(BaseModel):
+    """What the service records for monitoring and how often it looks for a monitoring breach."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    embeddings: bool = Field(
+        default=False,
+        description="Record a 16-number MiniLM projection of each note (input-drift reports); costs a "
+        "MiniLM forward per batch.",
+    )
+    poll_seconds: float = Field(
+        default=30.0, ge=0.0, description="Seconds between reads of the newest monitor_breach/cleared event."
+    )
+
+
 class ServingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,6 +76,7 @@ class ServingConfig(BaseModel):
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     auth: dict[str, Any] = Field(
         default_factory=dict, description="See medcoder.serving.auth.load_auth_config."
     )
