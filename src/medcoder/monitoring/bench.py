@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         return {}
     root.mkdir(parents=True, exist_ok=True)
     (root / "audit.db").unlink(missing_ok=True)
-    store = AuditStore(str(root / "audit.db"), sqlite_synchronous="OFF")
+    store = AuditStore(str(root / "audit.db"), sqlite_synchronous="NORMAL")
     t0 = time.perf_counter()
     events = bench_events(args.events)
     for k in range(0, len(events), 5000):
