@@ -32,14 +32,17 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, fisher_exact
 
+from medcoder.monitoring.intervals import (
+    fisher_z_interval,
+    newcombe_interval,
+    phi_coefficient,
+    probability_bucket,
+    wilson_interval,
+)
 from medcoder.monitoring.records import ChartRow, code_key
 from medcoder.routing.policy import Route
 
-Z95 = 1.959963984540054
-"""The standard normal's 97.5th percentile (two-sided 95%)."""
-BUCKETS = (("0.0-0.5", 0.5), ("0.5-0.7", 0.7), ("0.7-0.9", 0.9), ("0.9-1.0", math.inf))
 """Min-probability buckets, each with its exclusive upper bound (the last includes 1.0)."""
-NO_BUCKET = "none"
 UNKNOWN_ROUTE = "unknown"
 ROUTES = frozenset(r.value for r in Route)
 TOP_CODES = 50
@@ -62,42 +65,6 @@ class DenialLine(Protocol):
     def diagnoses(self) -> tuple[str, ...]: ...
     @property
     def denied(self) -> bool: ...
-
-
-def wilson_interval(denied: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of the rate ``denied / n`` (NaNs when ``n`` is 0)."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p, z2 = denied / n, z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def newcombe_interval(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval of ``k1/n1 - k2/n2`` from the two Wilson intervals."""
-    if n1 == 0 or n2 == 0:
-        return (math.nan, math.nan)
-    p1, p2 = k1 / n1, k2 / n2
-    (l1, u1), (l2, u2) = wilson_interval(k1, n1, z), wilson_interval(k2, n2, z)
-    d = p1 - p2
-    return (d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2))
-
-
-def phi_coefficient(a: int, b: int, c: int, d: int) -> float:
-    """Phi of the 2x2 table ``[[a, b], [c, d]]`` (NaN when a margin is empty)."""
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    return (a * d - b * c) / math.sqrt(denom) if denom else math.nan
-
-
-def fisher_z_interval(r: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Interval of a Pearson r from ``n`` pairs: tanh(atanh(r) +- z / sqrt(n - 3))."""
-    if n <= 3 or not math.isfinite(r):
-        return (math.nan, math.nan)
-    if abs(r) >= 1.0:
-        return (r, r)
-    centre, half = math.atanh(r), z / math.sqrt(n - 3)
-    return (math.tanh(centre - half), math.tanh(centre + half))
 
 
 @dataclass(frozen=True)
@@ -202,9 +169,7 @@ def _json(value: Any) -> Any:
 
 def confidence_bucket(min_probability: float) -> str:
     """``"0.0-0.5"``, ``"0.5-0.7"``, ``"0.7-0.9"``, ``"0.9-1.0"``, or ``"none"`` for NaN."""
-    if not math.isfinite(min_probability):
-        return NO_BUCKET
-    return next(name for name, upper in BUCKETS if min_probability < upper)
+    return probability_bucket(min_probability)
 
 
 def procedure_key(code: str) -> str:

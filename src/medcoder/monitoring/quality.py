@@ -34,20 +34,17 @@ from typing import Any
 import pandas as pd
 
 from medcoder.audit.events import EventType, StoredEvent
+from medcoder.monitoring.intervals import probability_bucket, wilson_interval
 from medcoder.monitoring.records import code_key
 
-Z_95 = 1.959964
-"""The two-sided 95% normal quantile."""
 NO_REASON = "none"
 UNKNOWN_ROUTE = "unknown"
-UNKNOWN_BUCKET = "unknown"
 ACCEPTED = "accepted"
 OVERRIDDEN = "overridden"
 DEFAULT_TOP_ADDED = 25
 DEFAULT_MAX_ROWS = 50_000
 FRAME_COLUMNS = ("code", "system", "decision", "reason", "probability", "probability_bucket")
 # Upper bounds (exclusive, the last inclusive of 1.0) of the probability buckets of the decision frame.
-BUCKETS = ((0.5, "0.0-0.5"), (0.7, "0.5-0.7"), (0.9, "0.7-0.9"), (math.inf, "0.9-1.0"))
 
 _SUGGESTED = EventType.SUGGESTED.value
 _ACCEPTED = EventType.ACCEPTED.value
@@ -62,34 +59,6 @@ Key = tuple[str, str]
 Decision = tuple[bool, str]
 """``(accepted, reason)`` of a suggested code's last decision (reason ``"none"`` when accepted)."""
 Row = tuple[str, str, str, str, float, str]
-
-
-def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion ``k / n`` (95% for the default ``z``).
-
-    Unlike the normal interval it stays inside [0, 1] and is not empty at ``k = 0`` or ``k = n``, so
-    a code accepted in 2 of 2 reviews gets (0.342, 1.0), not (1.0, 1.0). With ``n = 0`` nothing is
-    known and the interval is the whole (0.0, 1.0) (finite, so it goes into JSON as is).
-    """
-    if n < 0 or k < 0 or k > n:
-        raise ValueError(f"wilson_interval needs 0 <= k <= n, got k={k}, n={n}")
-    if n == 0:
-        return (0.0, 1.0)
-    z2 = z * z
-    p = k / n
-    denominator = 1.0 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1.0 - p) / n + z2 / (4 * n * n)) / denominator
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return (low, high)
-
-
-def probability_bucket(probability: float) -> str:
-    """``"0.0-0.5"``, ``"0.5-0.7"``, ``"0.7-0.9"`` or ``"0.9-1.0"`` (lower bound inclusive); NaN: ``"unknown"``."""
-    if probability != probability:
-        return UNKNOWN_BUCKET
-    return next(label for upper, label in BUCKETS if probability < upper)
 
 
 def _rate(k: int, n: int) -> float:

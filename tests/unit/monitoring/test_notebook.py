@@ -2,7 +2,7 @@
 
 A hand-written summary checks the row arithmetic. A module-scoped reports folder is built with the
 real code: seeded bench traffic of two model versions in a SQLite audit store, ``run_monitor`` over
-three daily windows of the first and one of the second, snapshots added to an Evidently workspace.
+two daily windows of the first and one of the second, snapshots added to an Evidently workspace.
 The notebook is then executed on it (and on an empty folder) with nbclient in this venv's kernel.
 """
 
@@ -35,8 +35,7 @@ NOTEBOOK = REPO / "notebooks" / "04-monitoring.py"
 V2 = "bench_model:111111111111"
 DAY1 = "20261101T000000Z-20261102T000000Z"
 DAY2 = "20261102T000000Z-20261103T000000Z"
-DAY3 = "20261103T000000Z-20261104T000000Z"
-WINDOWS = {VERSION: (DAY1, DAY2, DAY3), V2: (DAY3,)}
+WINDOWS = {VERSION: (DAY1, DAY2), V2: (DAY2,)}
 
 
 def _summary(version: str, start: str, end: str, name: str, **extra: object) -> dict:
@@ -150,9 +149,9 @@ def test_load_summaries_of_real_reports(reports: Reports) -> None:
         saved = json.loads((Path(row["folder"]) / "summary.json").read_text())
         assert row["breaches"] == tuple(b["key"] for b in saved["breaches"])
     # the workspace holds the full drift snapshot; its metrics are those of the saved results export
-    snap = workspace_snapshot(reports.workspace, VERSION, DAY2)
+    snap = workspace_snapshot(reports.workspace, VERSION, DAY1)
     assert snap is not None
-    export = json.loads((reports.root / version_folder(VERSION) / DAY2 / "drift.json").read_text())
+    export = json.loads((reports.root / version_folder(VERSION) / DAY1 / "drift.json").read_text())
     assert [m["metric_name"] for m in snap.dict()["metrics"]] == [m["metric_name"] for m in export["metrics"]]
 
 
@@ -179,15 +178,15 @@ def test_notebook_runs_on_the_reports(
         ),  # fmt: skip
         REPO,
     )
-    assert run.probe["rows"] == 4
+    assert run.probe["rows"] == 3
     assert run.probe["versions"] == sorted(WINDOWS)
     columns = {("input", c) for c in (*NUMERIC_COLUMNS, *CATEGORICAL_COLUMNS)} | {
         ("prediction", c) for c in (*PREDICTION_NUMERIC, *PREDICTION_CATEGORICAL)}  # fmt: skip
     assert {tuple(i) for i in run.probe["index"]} == columns
-    # the newest window: DAY3 of both versions, ties broken by version
-    assert run.probe["newest"] == [V2, DAY3]
+    # the newest window: DAY2 of both versions, ties broken by version
+    assert run.probe["newest"] == [V2, DAY2]
     assert run.probe["loaded"] is True
-    export = json.loads((reports.root / version_folder(V2) / DAY3 / "drift.json").read_text())
+    export = json.loads((reports.root / version_folder(V2) / DAY2 / "drift.json").read_text())
     assert run.probe["metrics"] == len(export["metrics"])
     assert run.images >= 1  # the trends figure
     assert "evidently ui --workspace monitoring/workspace" in NOTEBOOK.read_text()

@@ -19,13 +19,12 @@ from medcoder.audit.events import (
     seal,
 )
 from medcoder.audit.roles import Role
+from medcoder.monitoring.intervals import probability_bucket, wilson_interval
 from medcoder.monitoring.quality import (
     CodePrecision,
     FeedbackAccumulator,
     decision_frame,
     feedback_summary,
-    probability_bucket,
-    wilson_interval,
 )
 
 Z2 = 1.959964**2
@@ -112,7 +111,7 @@ def test_probability_bucket_edges():
         "0.9-1.0",
         "0.9-1.0",
     ]
-    assert probability_bucket(math.nan) == "unknown"
+    assert probability_bucket(math.nan) == "none"
 
 
 def test_summary_of_hand_built_stream():
