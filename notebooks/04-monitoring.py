@@ -70,7 +70,8 @@ else:
 # %%
 if HAVE_REPORTS:
     shown = reports.drop(columns=["folder", "end"]).assign(breaches=reports["breaches"].map(", ".join))
-    display(shown.set_index(["model_version", "window"]).round(4))
+    with pd.option_context("display.precision", 4, "display.max_columns", None):
+        display(shown.set_index(["model_version", "window"]))
 
 # %% [markdown]
 # ## Trends per model version

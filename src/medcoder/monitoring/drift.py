@@ -15,7 +15,8 @@ defaults switch from K-S / chi-square to Wasserstein / Jensen-Shannon above 1,00
 - the code distribution: a chi-square test over the reference's most frequent codes plus "other",
   counting one per chart and code (computed here, not by Evidently; codes per chart are a list).
 
-A column the window never recorded (all missing: events written before profiles existed) is left out
+A category column with one value on both sides gets p = 1 (Evidently's chi-square returns NaN or
+0 for it). A column the window never recorded (all missing: events written before profiles existed) is left out
 and named in ``skipped``. Above a few thousand charts K-S flags tiny differences; the breach rules
 (``report``) look at the share of drifted columns, not at one p-value.
 """
@@ -129,6 +130,11 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Monitor
     )
     values = [m["value"] for m in snapshot.dict()["metrics"]]
     p = dict(zip(num_in + num_out + cat_in + cat_out, map(float, values), strict=False))
+    for c in (
+        cat_in + cat_out
+    ):  # one category on both sides: nothing can have drifted (Evidently gives NaN or 0)
+        if len(set(ref[c].dropna()) | set(cur[c].dropna())) <= 1:
+            p[c] = 1.0
     auc, emb_snapshot = embedding_auc(reference, current, config) if emb else (None, None)
     return DriftResult(
         input_p={c: p[c] for c in num_in + cat_in},

@@ -8,6 +8,7 @@ The notebook is then executed on it (and on an empty folder) with nbclient in th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -114,8 +115,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Reports:
     ]
     store = AuditStore(str(root / "audit.db"))
     store.append_many(events)
-    reference, config = bench_reference(), load_monitor_config()
+    config = load_monitor_config()
     for version, windows in WINDOWS.items():
+        reference = dataclasses.replace(bench_reference(), model_version=version)
         for name in windows:
             run_monitor(store, version, Window.parse(*_day(name)), reference, config,
                         out=root / "reports", workspace=root / "workspace", record=False)  # fmt: skip

@@ -10,6 +10,8 @@ import pytest
 from medcoder.audit.events import AuditEvent, CodeRef, EventPayload, EventType, NoteProfile, Reason
 from medcoder.audit.roles import Role
 from medcoder.audit.store import AuditStore
+from medcoder.monitoring.profile import profile_columns
+from medcoder.monitoring.records import ChartRow
 from medcoder.monitoring.window import Window, chart_frame, code_counts, first_category, read_window
 
 V = "index_coder:abc123"
@@ -79,3 +81,23 @@ def test_first_category_and_window_errors() -> None:
         Window.parse("2026-12-02", "2026-12-01")
     with pytest.raises(ValueError, match="not an ISO date"):
         Window.parse("yesterday", "2026-12-01")
+
+
+def test_constant_category_never_drifts() -> None:
+    """One category on both sides is p = 1, not Evidently's NaN / 0 (which counted as drifted)."""
+    import numpy as np
+    import pandas as pd
+
+    from medcoder.monitoring.config import MonitorConfig
+    from medcoder.monitoring.drift import drift_report
+
+    rng = np.random.default_rng(0)
+
+    def frame(n: int) -> pd.DataFrame:
+        rows = [ChartRow(f"d{i}", V, "2026-12-01T00:00:00Z", "review", ("ICD-10-CM:I10",), (float(rng.uniform()),),
+                         profile_columns({"chars": int(rng.integers(100, 200)), "source": "text"}))
+                for i in range(n)]  # fmt: skip
+        return chart_frame(rows)
+
+    drift = drift_report(frame(60), frame(40), MonitorConfig())
+    assert drift.input_p["source"] == 1.0 and drift.prediction_p["route"] == 1.0
