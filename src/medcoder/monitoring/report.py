@@ -3,7 +3,8 @@
 ``monitor_window`` puts the parts together and applies the thresholds of ``configs/monitoring.yaml``;
 ``save_report`` writes ``monitoring/reports/<model-version>/<window>/``:
 
-- ``drift.html`` / ``drift.json``: the Evidently snapshot of input and prediction drift;
+- ``drift.html`` / ``drift.json``: the Evidently snapshot of input and prediction drift
+  (``*.snapshot.json`` beside each: the full snapshot, ``evidently.core.report.Snapshot.load``);
 - ``embeddings.html`` / ``embeddings.json``: the embedding classifier drift (when embeddings exist);
 - ``outcomes.html`` / ``outcomes.json``: Evidently statistics of coder decisions and remitted lines;
 - ``summary.json``: every figure of this page, the breaches, and the reference it was compared with.
@@ -215,7 +216,8 @@ def save_report(report: MonitorReport, root: str | Path) -> Path:
     for name, snap in snapshots.items():
         if snap is not None:
             snap.save_html(str(folder / f"{name}.html"))
-            snap.save_json(str(folder / f"{name}.json"))
+            snap.save_json(str(folder / f"{name}.json"))  # metric results, for reading
+            (folder / f"{name}.snapshot.json").write_text(snap.dumps(), encoding="utf-8")  # Snapshot.load
     text = json.dumps(report.summary(), indent=2, sort_keys=True, allow_nan=False)
     (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
     return folder

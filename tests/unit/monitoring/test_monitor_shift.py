@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from evidently.core.report import Snapshot
 
 from conftest import require_shared
 from medcoder.audit.events import EventType
@@ -114,6 +115,8 @@ def test_run_monitor_saves_reports_and_records_the_breach(setting, tmp_path: Pat
     assert out == tmp_path / "reports" / folder.name / w.name
     for name in ("drift.html", "drift.json", "embeddings.html", "summary.json"):
         assert (out / name).is_file(), name
+    again_snap = Snapshot.load(str(out / "drift.snapshot.json"))
+    assert len(again_snap.dict()["metrics"]) == len(report.drift.snapshot.dict()["metrics"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_charts"] == 60 and summary["reference"]["n_charts"] == 120
     assert "input.drifted_share" in [b["key"] for b in summary["breaches"]]
