@@ -47,6 +47,7 @@ from medcoder.monitoring.reference import (
     Reference,
     build_reference,
     load_reference,
+    pipeline_version,
     save_reference,
     version_folder,
 )
@@ -103,7 +104,7 @@ def demo_windows(charts: int) -> dict[str, list[Document]]:
 
 def reference_for(pipeline: CodingPipeline, root: Path, embedder: NoteEmbedder | None) -> Reference:
     """The saved reference of this model version, built (fit + calibration charts) when missing."""
-    version = f"{pipeline.versions.model_name}:{pipeline.versions.model_version}"
+    version = pipeline_version(pipeline)
     folder = root / version_folder(version)
     if (folder / "reference.json").is_file():
         ref = load_reference(folder)

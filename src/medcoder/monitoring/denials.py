@@ -39,7 +39,7 @@ from medcoder.monitoring.intervals import (
     probability_bucket,
     wilson_interval,
 )
-from medcoder.monitoring.records import ChartRow, code_key
+from medcoder.monitoring.records import ChartRow, code_key, json_friendly
 from medcoder.routing.policy import Route
 
 """Min-probability buckets, each with its exclusive upper bound (the last includes 1.0)."""
@@ -117,7 +117,7 @@ class CodeSpike:
     p_adjusted: float
 
     def to_dict(self) -> dict[str, Any]:
-        return _json(asdict(self))
+        return json_friendly(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -154,17 +154,7 @@ class DenialSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: nested dicts of plain numbers, NaN (no data) as None."""
         out = {"n_lines": self.n_lines, "n_denied": self.n_denied, "denial_rate": self.denial_rate}
-        return _json(out | asdict(self))
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+        return json_friendly(out | asdict(self))
 
 
 def confidence_bucket(min_probability: float) -> str:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from medcoder.audit.events import EventType, StoredEvent
 from medcoder.monitoring.intervals import probability_bucket, wilson_interval
-from medcoder.monitoring.records import code_key
+from medcoder.monitoring.records import code_key, json_friendly
 
 NO_REASON = "none"
 UNKNOWN_ROUTE = "unknown"
@@ -109,17 +109,7 @@ class FeedbackSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy (NaN as ``None``, tuples as lists) for ``summary.json``."""
-        return _json_friendly(dataclasses.asdict(self))
-
-
-def _json_friendly(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, dict):
-        return {key: _json_friendly(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_friendly(item) for item in value]
-    return value
+        return json_friendly(dataclasses.asdict(self))
 
 
 @dataclass(slots=True)

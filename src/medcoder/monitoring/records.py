@@ -6,7 +6,9 @@ probabilities, routes and numeric descriptors of the note, never note text.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,14 @@ class ChartRow:
 def code_key(system: str, code: str) -> str:
     """``"ICD-10-CM:E11.9"``: the key a code has in every monitoring table."""
     return f"{system}:{code}"
+
+
+def json_friendly(value: Any) -> Any:
+    """``value`` for ``json.dumps(..., allow_nan=False)``: NaN/inf as None, tuples as lists, keys as str."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_friendly(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_friendly(v) for v in value]
+    return value

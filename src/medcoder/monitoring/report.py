@@ -16,6 +16,7 @@ monitoring event of its model version and, while it is a breach, keeps charts ou
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import uuid
@@ -32,9 +33,10 @@ from evidently.metrics import MeanValue, UniqueValueCount
 from medcoder.audit.events import AuditEvent, EventPayload, EventType, MonitorCheck
 from medcoder.audit.roles import Role
 from medcoder.monitoring.config import MonitorConfig
-from medcoder.monitoring.denials import DenialSummary
+from medcoder.monitoring.denials import CodeSpike, DenialSummary
 from medcoder.monitoring.drift import DriftResult, drift_report
 from medcoder.monitoring.quality import FeedbackSummary
+from medcoder.monitoring.records import json_friendly
 from medcoder.monitoring.reference import Reference, version_folder
 from medcoder.monitoring.window import WindowData, chart_frame
 
@@ -58,7 +60,7 @@ class MonitorReport:
     reference: Reference
     drift: DriftResult | None
     denials: DenialSummary | None
-    spikes: tuple[Any, ...]
+    spikes: tuple[CodeSpike, ...]
     breaches: tuple[Breach, ...]
     outcomes: Snapshot | None = field(default=None, repr=False)
 
@@ -70,7 +72,7 @@ class MonitorReport:
     def summary(self) -> dict[str, Any]:
         """Everything but the snapshots, JSON-friendly (NaN as null)."""
         d = self.drift
-        return _clean({
+        return json_friendly({
             "model_version": self.model_version,
             "window": {"start": self.window.window.start, "end": self.window.window.end,
                        "name": self.window.window.name},
@@ -88,23 +90,9 @@ class MonitorReport:
             },
             "feedback": self.feedback.to_dict(),
             "denials": None if self.denials is None else self.denials.to_dict(),
-            "denial_spikes": [vars(s) if hasattr(s, "__dict__") else _slots(s) for s in self.spikes],
-            "breaches": [vars(b) for b in self.breaches],
+            "denial_spikes": [dataclasses.asdict(s) for s in self.spikes],
+            "breaches": [dataclasses.asdict(b) for b in self.breaches],
         })  # fmt: skip
-
-
-def _slots(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in getattr(obj, "__slots__", ())}
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 def breaches_of(

@@ -24,6 +24,7 @@ from medcoder.audit.store import AuditReadError, AuditStore, AuditWriteError
 from medcoder.coding.context import EncounterContext
 from medcoder.coding.pipeline import CodingPipeline
 from medcoder.monitoring.profile import NoteEmbedder, note_profile
+from medcoder.monitoring.reference import pipeline_version
 from medcoder.monitoring.traffic import audit_code_sets, coding_event
 from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
 from medcoder.serving.batcher import MicroBatcher
@@ -87,7 +88,7 @@ class CodingService:
     ) -> None:
         self.pipeline, self.store, self.auth, self.config = pipeline, store, auth, config
         v = pipeline.versions
-        self.model_version = f"{v.model_name}:{v.model_version}"
+        self.model_version = pipeline_version(pipeline)
         self.code_sets = audit_code_sets(v.code_sets)
         self.batcher: MicroBatcher[CodeJob, CodingResponse] = MicroBatcher(
             self._work, config.batching.max_batch_size, config.batching.max_latency_ms
