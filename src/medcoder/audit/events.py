@@ -41,6 +41,7 @@ class EventType(StrEnum):
     ADDED = "added"
     ESCALATED = "escalated"
     EXPORTED = "exported"
+    FINALIZED = "finalized"  # a coder closed a reviewed chart with its final codes
     SHIFT_CHECKED = "shift_checked"  # a traffic window's two-sample test against the calibration charts
     MONITOR_BREACH = "monitor_breach"  # a monitoring report found a threshold breached: route to review
     MONITOR_CLEARED = "monitor_cleared"  # a later report (or a person) found the model version healthy
@@ -64,14 +65,31 @@ NEEDS_CODES = frozenset(
 )
 
 
+class OffsetRef(BaseModel):
+    """Where in the note a code's evidence lies: character offsets only, never the text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OffsetRef:
+        if self.end <= self.start:
+            raise ValueError(f"evidence offsets must satisfy start < end (got {self.start}, {self.end})")
+        return self
+
+
 class CodeRef(BaseModel):
-    """A code named in an event, with the calibrated probability when the model suggested it."""
+    """A code named in an event, with the calibrated probability when the model suggested it and,
+    for a code a coder adds or substitutes, the offsets of the text that supports it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     system: str = Field(min_length=1, max_length=16)
     code: str = Field(pattern=r"^[A-Za-z0-9.\-]{1,16}$")
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    evidence: tuple[OffsetRef, ...] = Field(default=(), max_length=20)
 
 
 class ShiftCheck(BaseModel):

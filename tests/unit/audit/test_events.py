@@ -112,5 +112,5 @@ def test_reason_menu() -> None:
     }
     assert {t.value for t in EventType} == {
         "suggested", "viewed", "accepted", "rejected", "modified", "added", "escalated", "exported", "shift_checked",
-        "monitor_breach", "monitor_cleared",
+        "monitor_breach", "monitor_cleared", "finalized",
     }  # fmt: skip
