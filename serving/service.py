@@ -5,8 +5,8 @@ Run: ``MEDCODER_MODEL_DIR=<model dir> bentoml serve service:MedcoderService --wo
 the model directory comes from the BentoML model store (``medcoder package``) and ``bentoml build``
 bundles that exact version.
 
-APIs (POST, JSON, bearer token): /v1/code, /v1/code_batch, /v1/feedback, /v1/health, and for the
-billing role /v1/claims/export, /v1/claims/ingest_835, /v1/claims/status.
+APIs (POST, JSON, bearer token): /v1/code, /v1/code_batch, /v1/feedback, /v1/health; for the coder
+role the review worklist /v1/worklist, /v1/worklist/item, /v1/worklist/finalize; for the billing role /v1/claims/export, /v1/claims/ingest_835, /v1/claims/status.
 Probes (GET, no auth, no PHI): /livez, /readyz. OpenAPI: /docs.json.
 """
 
@@ -18,6 +18,14 @@ from typing import Any
 import bentoml
 from starlette.responses import JSONResponse
 
+from medcoder.review.records import (
+    FinalizeRequest,
+    FinalizeResponse,
+    ItemRequest,
+    ReviewItem,
+    WorklistRequest,
+    WorklistResponse,
+)
 from medcoder.serving.app import PRINCIPAL_SCOPE_KEY, ROUTE_PERMISSIONS, CodingService
 from medcoder.serving.asgi import AuthGuard, install_log_redaction
 from medcoder.serving.auth import AuthError
@@ -102,6 +110,24 @@ class MedcoderService:
     async def feedback(self, ctx: bentoml.Context, **fields: Any) -> FeedbackResponse:
         """Record a coder's decision (accept, reject, modify, add, escalate) with a reason."""
         return await _call(ctx, "/v1/feedback", self.core.feedback, FeedbackRequest.model_construct(**fields))
+
+    @bentoml.api(route="/v1/worklist", input_spec=WorklistRequest, output_spec=WorklistResponse)
+    async def worklist(self, ctx: bentoml.Context, **fields: Any) -> WorklistResponse:
+        """Charts waiting for a coder, escalations first, then oldest first (coder role; no note text)."""
+        return await _call(ctx, "/v1/worklist", self.core.worklist, WorklistRequest.model_validate(fields))
+
+    @bentoml.api(route="/v1/worklist/item", input_spec=ItemRequest, output_spec=ReviewItem)
+    async def worklist_item(self, ctx: bentoml.Context, **fields: Any) -> ReviewItem:
+        """One queued chart: the note, the coding result with evidence, the encounter facts (coder role)."""
+        return await _call(
+            ctx, "/v1/worklist/item", self.core.worklist_item, ItemRequest.model_validate(fields)
+        )
+
+    @bentoml.api(route="/v1/worklist/finalize", input_spec=FinalizeRequest, output_spec=FinalizeResponse)
+    async def worklist_finalize(self, ctx: bentoml.Context, **fields: Any) -> FinalizeResponse:
+        """Close a reviewed chart with its final codes; records a 'finalized' audit event (coder role)."""
+        request = FinalizeRequest.model_validate(fields)
+        return await _call(ctx, "/v1/worklist/finalize", self.core.worklist_finalize, request)
 
     @bentoml.api(route="/v1/claims/export", input_spec=ClaimExportRequest, output_spec=ClaimExportResponse)
     async def claims_export(self, ctx: bentoml.Context, **fields: Any) -> ClaimExportResponse:

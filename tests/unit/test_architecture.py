@@ -54,7 +54,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
     8: ("evaluation",),
     9: ("coding",),
     10: ("claims",),
-    11: ("monitoring",),
+    11: ("monitoring", "review"),
     12: ("serving",),
     13: ("cli", "demo", "medcoder"),
 }

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     CODE = "code"
     CODE_BATCH = "code_batch"
     FEEDBACK = "feedback"
+    REVIEW = "review"  # the worklist: reads queued charts with their note text, finalizes them
     AUDIT_READ = "audit_read"
     CLAIMS = "claims"
     ADMIN = "admin"
@@ -39,13 +40,14 @@ class Permission(StrEnum):
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SERVICE: frozenset({Permission.CODE, Permission.CODE_BATCH}),
-    Role.CODER: frozenset({Permission.CODE, Permission.CODE_BATCH, Permission.FEEDBACK}),
+    Role.CODER: frozenset({Permission.CODE, Permission.CODE_BATCH, Permission.FEEDBACK, Permission.REVIEW}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.BILLING: frozenset({Permission.CLAIMS}),
     Role.ADMIN: frozenset(Permission),
 }
 """The permission table. Auditors read only; only coders (and admins) give feedback, because a
-feedback event records a coder's decision. Only billing (and admins) turn approved charts into claims
+feedback event records a coder's decision; only coders (and admins) open the review worklist, because it
+shows note text. Only billing (and admins) turn approved charts into claims
 and read remittances: claims carry payment data that coders and downstream coding callers do not need."""
 
 

@@ -9,6 +9,8 @@ decisions recorded after it (``accepted``, ``rejected``, ``modified``, ``added``
   or the one whose request id is given);
 - a rejection drops its codes, a modification replaces ``previous_codes`` with ``codes``, an
   addition appends its codes, an acceptance marks codes as decided;
+- a ``finalized`` event (a coder closing the chart from the review worklist) states the whole final
+  set: its codes replace the running set and every suggested code counts as decided;
 - the chart is approved when the router auto-finalized it, or when every suggested code has a
   decision (accepted, rejected or modified) and the last decision is not an open escalation.
 
@@ -28,7 +30,7 @@ from medcoder.errors import MedcoderError
 DIAGNOSIS_SYSTEMS = frozenset({"ICD-10-CM"})
 PROCEDURE_SYSTEMS = frozenset({"CPT", "HCPCS"})
 DECIDING = frozenset({EventType.ACCEPTED.value, EventType.REJECTED.value, EventType.MODIFIED.value})
-DECISIONS = DECIDING | {EventType.ADDED.value, EventType.ESCALATED.value}
+DECISIONS = DECIDING | {EventType.ADDED.value, EventType.ESCALATED.value, EventType.FINALIZED.value}
 
 
 class NotApproved(MedcoderError):
@@ -93,6 +95,9 @@ def approved_codes(
             undecided -= set(old)
         elif event.event_type == EventType.ADDED.value:
             codes += [c for c in named if c not in codes]
+        elif event.event_type == EventType.FINALIZED.value:
+            codes = list(dict.fromkeys(named))
+            undecided = set()
         undecided -= set(named)
     route = str(base.payload.get("route", ""))
     if later and later[-1].event_type == EventType.ESCALATED.value:
@@ -106,6 +111,8 @@ def approved_codes(
         c["probability"] for c in base.payload.get("codes", []) if c.get("probability") is not None
     ]
     changed = {EventType.REJECTED.value, EventType.MODIFIED.value, EventType.ADDED.value}
+    if set(codes) != set(dict.fromkeys(_codes(base))):
+        changed |= {EventType.FINALIZED.value}
     diagnoses = tuple(code for system, code in codes if system in DIAGNOSIS_SYSTEMS)
     procedures = tuple((system, code) for system, code in codes if system in PROCEDURE_SYSTEMS)
     if not diagnoses:

@@ -26,12 +26,21 @@ from medcoder.coding.pipeline import CodingPipeline
 from medcoder.monitoring.profile import NoteEmbedder, note_profile
 from medcoder.monitoring.reference import pipeline_version
 from medcoder.monitoring.traffic import audit_code_sets, coding_event
+from medcoder.review.records import (
+    FinalizeRequest,
+    FinalizeResponse,
+    ItemRequest,
+    ReviewItem,
+    WorklistRequest,
+    WorklistResponse,
+)
 from medcoder.serving.auth import AuthConfig, Permission, Principal, load_auth_config, require
 from medcoder.serving.batcher import MicroBatcher
 from medcoder.serving.claims_api import ClaimsApi
 from medcoder.serving.config import ServingConfig, load_serving_config
 from medcoder.serving.errors import ServingError
 from medcoder.serving.intake import to_document
+from medcoder.serving.review_api import ReviewApi
 from medcoder.serving.schemas import BatchRequest, BatchResponse, CodeRequest, CodingResponse, Health
 from medcoder.serving.schemas_claims import (
     ClaimExportRequest,
@@ -50,6 +59,9 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "/v1/code": Permission.CODE,
     "/v1/code_batch": Permission.CODE_BATCH,
     "/v1/feedback": Permission.FEEDBACK,
+    "/v1/worklist": Permission.REVIEW,
+    "/v1/worklist/item": Permission.REVIEW,
+    "/v1/worklist/finalize": Permission.REVIEW,
     "/v1/claims/export": Permission.CLAIMS,
     "/v1/claims/ingest_835": Permission.CLAIMS,
     "/v1/claims/status": Permission.CLAIMS,
@@ -60,6 +72,9 @@ ROUTE_INPUTS: dict[str, type[BaseModel]] = {
     "/v1/code": CodeRequest,
     "/v1/code_batch": BatchRequest,
     "/v1/feedback": FeedbackRequest,
+    "/v1/worklist": WorklistRequest,
+    "/v1/worklist/item": ItemRequest,
+    "/v1/worklist/finalize": FinalizeRequest,
     "/v1/claims/export": ClaimExportRequest,
     "/v1/claims/ingest_835": Ingest835Request,
     "/v1/claims/status": ClaimStatusRequest,
@@ -94,6 +109,7 @@ class CodingService:
             self._work, config.batching.max_batch_size, config.batching.max_latency_ms
         )
         self.claims = ClaimsApi(store, config)
+        self.review = ReviewApi(store, self.model_version, self.code_sets) if config.review_queue else None
         self.embedder = NoteEmbedder() if config.monitoring.embeddings else None
         self._hold_checked = float("-inf")
         self.ready = False
@@ -244,6 +260,12 @@ class CodingService:
             return [failure for _ in jobs]
         for (r, _, _), stored in zip(ok, tx.stored[: len(ok)], strict=True):  # shift checks come after
             r.audit_seq = stored.seq
+        if self.review is not None:
+            try:
+                self.review.queue([(r, j.document) for r, j, _ in ok])
+            except ServingError as failure:  # audited but not queued: the caller must retry
+                queued = {id(r) for r, _, _ in ok if r.route.decision.value != "auto"}
+                return [failure if id(r) in queued else r for r in results]
         return results
 
     # APIs ----------------------------------------------------------------------------------
@@ -272,6 +294,20 @@ class CodingService:
         except AuditWriteError:
             raise ServingError(503, "audit trail unavailable; feedback not recorded") from None
         return FeedbackResponse(seq=stored.seq, event_id=stored.event_id, hash=stored.hash)
+
+    def _review(self) -> ReviewApi:
+        if self.review is None:
+            raise ServingError(404, "the review worklist is switched off (review_queue: false)")
+        return self.review
+
+    async def worklist(self, request: WorklistRequest, principal: Principal) -> WorklistResponse:
+        return await asyncio.to_thread(self._review().worklist, request, principal)
+
+    async def worklist_item(self, request: ItemRequest, principal: Principal) -> ReviewItem:
+        return await asyncio.to_thread(self._review().item, request.request_id, principal)
+
+    async def worklist_finalize(self, request: FinalizeRequest, principal: Principal) -> FinalizeResponse:
+        return await asyncio.to_thread(self._review().finalize, request, principal)
 
     async def claims_export(self, request: ClaimExportRequest, principal: Principal) -> ClaimExportResponse:
         return await asyncio.to_thread(self.claims.export, request, principal)

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from medcoder.audit.events import CodeRef
+from medcoder.review.records import FinalizeResponse, ReviewItem, WorklistEntry
 from medcoder.serving.schemas import BatchResponse, CodeRequest, CodingResponse, Health
 
 
@@ -75,6 +77,25 @@ class CoderClient:
 
     def health(self) -> Health:
         return Health.model_validate(self.post("/v1/health", {}))
+
+    # the coder's review worklist (medcoder.review.api.ReviewApi) ---------------------------------
+    def worklist(
+        self, status: str = "open", limit: int = 50, route: str | None = None
+    ) -> list[WorklistEntry]:
+        payload: dict[str, Any] = {"status": status, "limit": limit}
+        if route is not None:
+            payload["route"] = route
+        return [WorklistEntry.model_validate(e) for e in self.post("/v1/worklist", payload)["entries"]]
+
+    def item(self, request_id: str) -> ReviewItem:
+        return ReviewItem.model_validate(self.post("/v1/worklist/item", {"request_id": request_id}))
+
+    def finalize(self, request_id: str, codes: list[CodeRef]) -> FinalizeResponse:
+        payload = {
+            "request_id": request_id,
+            "codes": [c.model_dump(mode="json", exclude_defaults=True) for c in codes],
+        }
+        return FinalizeResponse.model_validate(self.post("/v1/worklist/finalize", payload))
 
 
 class AsyncCoderClient:

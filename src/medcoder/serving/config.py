@@ -77,6 +77,11 @@ class ServingConfig(BaseModel):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    review_queue: bool = Field(
+        default=True,
+        description="Queue charts routed to review or escalation (with their note text) in the review "
+        "store on the audit database, for the coder worklist (/v1/worklist).",
+    )
     auth: dict[str, Any] = Field(
         default_factory=dict, description="See medcoder.serving.auth.load_auth_config."
     )

@@ -37,10 +37,10 @@ PHI = "John Smith DOB 1950-02-03 chest pain"
 # Written out by hand from the issue: auditors only read, coders also give feedback, admins do all.
 EXPECTED = {
     "service": {"code", "code_batch"},
-    "coder": {"code", "code_batch", "feedback"},
+    "coder": {"code", "code_batch", "feedback", "review"},
     "auditor": {"audit_read"},
     "billing": {"claims"},
-    "admin": {"code", "code_batch", "feedback", "audit_read", "claims", "admin"},
+    "admin": {"code", "code_batch", "feedback", "review", "audit_read", "claims", "admin"},
 }
 
 
