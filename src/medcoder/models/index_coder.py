@@ -15,6 +15,9 @@ out of fold on the training notes (two folds) so the reranker does not learn fro
 
 The reranker is a plain logistic regression stored as JSON (weights with feature names): anyone
 can read what it learned, and loading it runs no pickled code.
+
+Optional ``taught`` phrases (``models.taught``, learned from coders' reviews) add candidates the
+index does not reach; without them the coder behaves exactly as before and saves the same JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 from medcoder.data.records import CodeSystem, Document, Span
 from medcoder.models.conventions import CodePrediction, apply_conventions
 from medcoder.models.index_match import IndexMatcher, Match
+from medcoder.models.taught import TAUGHT_NODE, TaughtPhrases
 from medcoder.nlp.mentions import CUE_KINDS, SECTIONS, Clause
 from medcoder.terminology.neoplasm_table import load_coding_index
 
@@ -173,16 +177,29 @@ class IndexCoder:
 
     FILE = "index_coder.json"
 
-    def __init__(self, matcher: IndexMatcher | None = None) -> None:
+    def __init__(self, matcher: IndexMatcher | None = None, taught: TaughtPhrases | None = None) -> None:
         self.matcher = matcher or IndexMatcher(load_coding_index())
+        self.taught = taught
         self.priors = Priors()
         self.reranker: LogisticReranker | None = None
         self.threshold = 0.5
         self.metrics: dict = {}
 
     # training ---------------------------------------------------------------------------------
+    def _matches(self, text: str) -> tuple[list[Clause], list[Match]]:
+        """The note's clauses and candidates: index matches, then taught-phrase matches."""
+        parts, ms = self.matcher.matches(text)
+        if self.taught:
+            ms = ms + self.taught.matches(text, parts, ms)
+        return parts, ms
+
+    def _path_text(self, m: Match) -> str:
+        if m.node == TAUGHT_NODE:
+            return f"coder-taught phrase > {self.matcher.cm.description(m.code)}"
+        return self.matcher.ix.path_text(m.node)
+
     def _proposals(self, docs: Sequence[Document]) -> list[tuple[list[Clause], list[Match]]]:
-        return [self.matcher.matches(d.text) for d in docs]
+        return [self._matches(d.text) for d in docs]
 
     def fit(self, docs: Sequence[Document], c: float = 1.0, folds: int = 2) -> IndexCoder:
         """Learn priors (all notes) and the reranker (on out-of-fold priors)."""
@@ -233,7 +250,7 @@ class IndexCoder:
     def _score(self, text: str) -> tuple[list[Clause], list[CodePrediction]]:
         if self.reranker is None:
             raise RuntimeError("IndexCoder is not fitted: call fit() or load()")
-        parts, ms = self.matcher.matches(text)
+        parts, ms = self._matches(text)
         if not ms:
             return parts, []
         p = self.reranker.predict(feature_rows(ms, parts, self.priors))
@@ -248,9 +265,7 @@ class IndexCoder:
                 if (m.start, m.end) not in seen:
                     seen.add((m.start, m.end))
                     spans.append(Span(m.start, m.end, prob))
-            out.append(
-                CodePrediction(code, items[0][0], tuple(spans), self.matcher.ix.path_text(items[0][1].node))
-            )
+            out.append(CodePrediction(code, items[0][0], tuple(spans), self._path_text(items[0][1])))
         out.sort(key=lambda c: (-c.probability, c.code))
         return parts, out
 
@@ -283,7 +298,7 @@ class IndexCoder:
     def to_dict(self) -> dict:
         if self.reranker is None:
             raise RuntimeError("nothing to save: the IndexCoder is not fitted")
-        return {
+        out = {
             "kind": "index_coder",
             "index_source": self.matcher.ix.source,
             "threshold": self.threshold,
@@ -291,6 +306,9 @@ class IndexCoder:
             "priors": self.priors.to_dict(),
             "metrics": self.metrics,
         }
+        if self.taught:
+            out["taught"] = self.taught.to_dict()
+        return out
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
@@ -307,4 +325,5 @@ class IndexCoder:
         coder.priors = Priors.from_dict(d["priors"])
         coder.threshold = float(d["threshold"])
         coder.metrics = dict(d.get("metrics", {}))
+        coder.taught = TaughtPhrases.from_dict(d["taught"]) if "taught" in d else None
         return coder
