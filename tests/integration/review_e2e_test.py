@@ -9,6 +9,7 @@ Everything listens on 127.0.0.1 only; every wait is bounded.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,11 @@ def missed_code(item) -> tuple[str, str]:
     return next((c, p) for c, p in MISSED if c not in suggested and p in item.text)
 
 
+def css(name: str) -> str:
+    """The widget's CSS-safe spelling of a code (``E11.65`` -> ``E11_65``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
 def decisions(audit_url: str, request_id: str) -> list[tuple[str, list[str]]]:
     with AuditStore(audit_url) as store:
         events = [e for e in store.events() if e.request_id == request_id]
@@ -90,7 +96,7 @@ def test_worklist_over_http(server) -> None:
 
 
 def test_notebook_headless_accepts_and_adds(server, tmp_path) -> None:
-    from nbrun import execute_notebook, probe
+    from notebooks.nbrun import execute_notebook, probe
 
     with CoderClient(server.url, token("coder", "coder-nb")) as coder:
         entry = next(e for e in coder.worklist() if e.document_id == "enc-0")
@@ -183,7 +189,7 @@ def test_review_in_jupyterlab_with_a_real_browser(server, jupyterlab, tmp_path) 
             page.wait_for_function(KERNEL_IDLE, timeout=90_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             page.locator(f'[class~="medcoder-open-{entry.request_id}"]').click()  # click 1: open the chart
-            page.locator(f'[class~="medcoder-accept-{first}"]').click()  # click 2: accept
+            page.locator(f'[class~="medcoder-accept-{css(first)}"]').click()  # click 2: accept
             page.locator('[class~="medcoder-add-code-query"] input').fill(code)
             select = page.locator('[class~="medcoder-add-code-select"] select')
             page.wait_for_function(
@@ -193,13 +199,24 @@ def test_review_in_jupyterlab_with_a_real_browser(server, jupyterlab, tmp_path) 
             label = next(t for t in select.locator("option").all_text_contents() if code in t)
             select.select_option(label=label)
             page.locator('[class~="medcoder-add-phrase"] input').fill(phrase)
+            page.locator('[class~="medcoder-add-reason"] select').select_option(label="clinical judgement")
             page.locator('[class~="medcoder-add-button"]').click()
+            page.wait_for_function(  # the added code is listed before the chart is submitted
+                f"""() => {{ const s = document.querySelector('.medcoder-status');
+                            return !!s && s.textContent.includes({code!r}); }}""",
+                timeout=20_000,
+            )
+            page.locator('[class~="medcoder-accept-all"]').click()  # the other suggestions, if any
             page.locator('[class~="medcoder-submit"]').click()  # click 3: submit
             page.wait_for_function(
                 """() => { const s = document.querySelector('.medcoder-status');
                            return !!s && /finali[sz]ed/i.test(s.textContent); }"""
             )
             page.screenshot(path=str(tmp_path / "review.png"))
+        except Exception:
+            status = page.locator('[class~="medcoder-status"]').all_text_contents()
+            page.screenshot(path=str(tmp_path / "review-failed.png"))
+            raise AssertionError(f"review UI stuck; status line: {status}") from None
         finally:
             browser.close()
     got = decisions(server.audit_url, entry.request_id)
