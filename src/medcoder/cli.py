@@ -26,6 +26,7 @@ AREAS = (
     "medcoder.evaluation.routing_cli",
     "medcoder.claims.cli",
     "medcoder.monitoring.cli",
+    "medcoder.review.cli",
     "medcoder.serving.cli",
     "medcoder.demo",
 )
