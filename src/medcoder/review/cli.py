@@ -1,10 +1,15 @@
-"""``medcoder feedback``: export reviewed charts, retrain on them, simulate a review round.
+"""``medcoder feedback``: export reviewed charts, retrain on them, simulate a review round;
+``medcoder review``: the worklist as Label Studio tasks and back.
 
 - ``export --store URL --out DIR``: the feedback dataset (``reviewed.jsonl`` + ``card.json``);
 - ``retrain --base DIR --feedback DIR --out DIR``: new version, compared on held-out charts,
   re-certified, registered in MLflow, promoted only if not worse (``promotion.json``);
 - ``simulate --out DIR``: a review round where coders add a code the model misses
-  (``medcoder.review.simulate``); ``--retrain`` also retrains and measures that code's recall.
+  (``medcoder.review.simulate``); ``--retrain`` also retrains and measures that code's recall;
+- ``review export-ls --store URL --out tasks.json``: open worklist charts as Label Studio tasks
+  with the suggestions as pre-annotations; ``review import-ls export.json --store URL --coder ID``:
+  the last submitted annotation of each task as feedback decisions and final codes (charts already
+  finalized are left out, so importing the same export twice records nothing twice).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from pathlib import Path
 import typer
 
 group = typer.Typer(help="The learning loop: feedback export, retraining, promotion.", no_args_is_help=True)
+review_group = typer.Typer(help="The coder worklist in Label Studio (export tasks, import annotations).",
+                           no_args_is_help=True)  # fmt: skip
 
 
 @group.command("export")
@@ -94,5 +101,46 @@ def simulate_cmd(
     typer.echo(json.dumps(card.model_dump(mode="json"), indent=1))
 
 
+@review_group.command("export-ls")
+def export_ls_cmd(
+    store: str = typer.Option(..., help="Review store URL or SQLite path (the audit database)."),
+    out: Path = typer.Option(..., dir_okay=False, help="Label Studio tasks JSON to write (holds note text)."),
+    limit: int = typer.Option(500, min=1, help="At most this many open charts, most urgent first."),
+) -> None:
+    """Open worklist charts as Label Studio tasks, the suggestions as pre-annotations."""
+    from medcoder.review.label_studio import to_tasks, write_tasks
+    from medcoder.review.store import ReviewStore
+
+    with ReviewStore(store, create=False) as s:
+        items = [s.get(e.request_id) for e in s.worklist(limit=limit)]
+    write_tasks(out, to_tasks(items))
+    typer.echo(f"wrote {len(items)} task(s) to {out}")
+
+
+@review_group.command("import-ls")
+def import_ls_cmd(
+    export: Path = typer.Argument(..., exists=True, dir_okay=False, help="Label Studio JSON export."),
+    store: str = typer.Option(..., help="Review store URL or SQLite path (the audit database)."),
+    coder: str = typer.Option(..., help="Coder id the decisions are recorded under."),
+) -> None:
+    """Record the annotations as feedback decisions and finalize each chart."""
+    from medcoder.audit.store import AuditStore
+    from medcoder.review.api import StoreBackedApi
+    from medcoder.review.label_studio import apply_imported, from_annotations, read_export
+    from medcoder.review.records import ReviewStatus
+    from medcoder.review.store import ReviewStore
+
+    reviews = from_annotations(read_export(export), coder)
+    with ReviewStore(store, create=False) as s, AuditStore(store, create=False) as audit:
+        todo = [r for r in reviews if s.get(r.request_id).entry.status == ReviewStatus.OPEN]
+        applied = apply_imported(todo, StoreBackedApi(s, audit, coder))
+    for r in todo:
+        if r.reason_defaulted:
+            typer.echo(f"chart {r.request_id}: no reason chosen; recorded as 'other'")
+    typer.echo(f"imported {applied.charts} chart(s), {applied.decisions} decision(s); "
+               f"{len(reviews) - len(todo)} already finalized, left out")  # fmt: skip
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(group, name="feedback")
+    root.add_typer(review_group, name="review")
