@@ -126,7 +126,7 @@ def import_ls_cmd(
     """Record the annotations as feedback decisions and finalize each chart."""
     from medcoder.audit.store import AuditStore
     from medcoder.review.api import StoreBackedApi
-    from medcoder.review.label_studio import apply_imported, from_annotations, read_export
+    from medcoder.review.label_studio_import import apply_imported, from_annotations, read_export
     from medcoder.review.records import ReviewStatus
     from medcoder.review.store import ReviewStore
 

@@ -23,17 +23,13 @@ from medcoder.coding.result import (
     Suppressed,
     Versions,
 )
-from medcoder.review.label_studio import (
-    LABEL_CONFIG,
+from medcoder.review.label_studio import LABEL_CONFIG, label_config, to_tasks, validate_task, write_tasks
+from medcoder.review.label_studio_import import (
     Applied,
     ImportedReview,
     apply_imported,
     from_annotations,
-    label_config,
     read_export,
-    to_tasks,
-    validate_task,
-    write_tasks,
 )
 from medcoder.review.records import EncounterFacts, ReviewItem, WorklistEntry
 from medcoder.serving.schemas_feedback import FeedbackRequest
