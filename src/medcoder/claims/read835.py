@@ -28,7 +28,14 @@ from pathlib import Path
 
 from medcoder.claims.codes import GROUP_CODES, RARC_PATTERN, carc_table
 from medcoder.claims.records import ZERO, Adjustment, ClaimPayment, RemitLine, Remittance
-from medcoder.claims.x12 import Delimiters, Segment, Transaction, X12Error, parse_interchange
+from medcoder.claims.x12 import (
+    Delimiters,
+    Segment,
+    Transaction,
+    X12Error,
+    parse_interchange,
+    undeclared_component,
+)
 
 log = logging.getLogger(__name__)
 
@@ -364,11 +371,7 @@ def _svc(seg: Segment, state: _State) -> None:
 def _svc_composite(seg: Segment, delimiters: Delimiters, index: int = 1) -> tuple[str, ...]:
     """SVC01 (or SVC06) split into components, accepting ``>`` when the declared one is absent."""
     value = seg[index]
-    if (
-        delimiters.component not in value
-        and delimiters.component != ">"
-        and _ANGLE_COMPOSITE.fullmatch(value)
-    ):
+    if undeclared_component(value, delimiters) == ">" and _ANGLE_COMPOSITE.fullmatch(value):
         log.warning(
             "SVC at position %d: SVC%02d uses '>' although ISA16 declares %r; splitting on '>'",
             seg.position,

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from medcoder.claims.records import Address, Claim, ClaimKind, Payer, Person, Provider, ServiceLine
-from medcoder.claims.x12 import Delimiters, Segment, X12Error, parse_interchange
+from medcoder.claims.x12 import Delimiters, Segment, X12Error, parse_interchange, undeclared_component
 
 __all__ = ["read_837"]
 
@@ -212,16 +212,13 @@ class _Reader:
 
     def detect_component(self, clm: Segment) -> None:
         """Use the separator CLM05 really uses when it is not the one ISA16 declares."""
-        value = clm[5]
-        if not value or self.d.component in value:
-            return
-        marks = [ch for ch in value if not ch.isalnum()]
-        if marks and marks[0] not in (self.d.element, self.d.repetition, self.d.segment):
+        mark = undeclared_component(clm[5], self.d)
+        if mark is not None:
             logger.warning(
                 "CLM at position %d uses %r as component separator, ISA16 declares %r; using %r",
-                clm.position, marks[0], self.d.component, marks[0],
+                clm.position, mark, self.d.component, mark,
             )  # fmt: skip
-            self.d = replace(self.d, component=marks[0])
+            self.d = replace(self.d, component=mark)
 
     def hl(self, seg: Segment) -> None:
         self.close_claim()

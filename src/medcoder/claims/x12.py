@@ -187,6 +187,20 @@ def read_delimiters(text: str) -> Delimiters:
         raise X12Error(str(exc), segment="ISA", position=1) from None
 
 
+def undeclared_component(value: str, delimiters: Delimiters) -> str | None:
+    """The component separator a composite element really uses when it lacks the one ISA16 declares.
+
+    Some real files (older billing tools) write ``>`` inside CLM05 or SVC01 although ISA16 declares
+    ``:``. The readers of 837 and 835 both ask this one function: it returns the first character of
+    ``value`` that is not a letter or digit and not another delimiter, or None when ``value`` holds
+    the declared separator (or no candidate). The caller decides whether the element's shape fits.
+    """
+    if not value or delimiters.component in value:
+        return None
+    others = (delimiters.element, delimiters.repetition, delimiters.segment)
+    return next((ch for ch in value if not ch.isalnum() and ch not in others), None)
+
+
 def split_segments(text: str, delimiters: Delimiters) -> list[Segment]:
     """Split an interchange into segments (whitespace around each segment terminator dropped)."""
     segments: list[Segment] = []

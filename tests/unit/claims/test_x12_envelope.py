@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from medcoder.claims.x12 import X12Error, parse_interchange
+from medcoder.claims.x12 import Delimiters, X12Error, parse_interchange, undeclared_component
 
 OFFICE = Path(__file__).parent / "data" / "office_visit.837"
 
@@ -117,3 +117,24 @@ def test_path_is_named() -> None:
     with pytest.raises(X12Error) as info:
         parse_interchange("garbage", path="in/claims.837")
     assert info.value.path is not None and "claims.837" in str(info.value.path)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("11:B:1", None),  # the declared separator is there
+        ("11>B>1", ">"),  # CLM05 from a tool that ignores ISA16
+        ("HC>99213>25", ">"),  # SVC01 likewise
+        ("99213", None),  # no composite at all
+        ("", None),
+        ("11*B", None),  # the element separator is never a component separator
+    ],
+)
+def test_undeclared_component_is_the_first_foreign_mark(value: str, expected: str | None) -> None:
+    delimiters = Delimiters(element="*", component=":", repetition="^", segment="~")
+    assert undeclared_component(value, delimiters) == expected
+
+
+def test_a_claim_with_the_declared_separator_needs_no_repair() -> None:
+    delimiters = Delimiters(element="*", component=">", repetition="^", segment="~")
+    assert undeclared_component("HC>99213", delimiters) is None
