@@ -35,6 +35,7 @@ def _stats(xs: list[float]) -> dict[str, float]:
 def main() -> None:
     default = Path("training/out/index_coder")
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else default if default.exists() else None
+    model = model.resolve() if model is not None else None  # the server runs in serving/
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     notes = load_realistic("dev")[:n]
     with tempfile.TemporaryDirectory() as tmp:
