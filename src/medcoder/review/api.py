@@ -14,14 +14,22 @@ note, and "audit event first, then close the chart in the store".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from medcoder.audit.events import ID_PATTERN, AuditEvent, CodeRef, EventPayload, EventType, Reason
+from medcoder.audit.events import (
+    ID_PATTERN,
+    AuditEvent,
+    CodeRef,
+    EventPayload,
+    EventType,
+    Reason,
+    StoredEvent,
+)
 from medcoder.audit.roles import Role
 from medcoder.audit.store import AuditStore
 from medcoder.review.records import FinalizeResponse, ReviewItem, ReviewStatus, WorklistEntry
-from medcoder.review.store import ReviewStore, ReviewStoreError
+from medcoder.review.store import ChartFinalized, ReviewStore
 
 ACTION_EVENT: dict[str, EventType] = {
     "accept": EventType.ACCEPTED,
@@ -56,6 +64,41 @@ class ReviewApi(Protocol):
     def finalize(self, request_id: str, codes: list[CodeRef]) -> FinalizeResponse:
         """Close the chart with its final codes (a ``finalized`` audit event)."""
         ...
+
+
+class EvidencePastNote(ValueError):
+    """A final code's evidence ends after the note; ``index`` is the code's place in the list."""
+
+    def __init__(self, index: int, code: str, limit: int) -> None:
+        self.index = index
+        super().__init__(f"evidence of code {code} ends after the note ({limit} characters)")
+
+
+def finalize_chart(
+    store: ReviewStore, audit: AuditStore, request_id: str, codes: Sequence[CodeRef], actor_id: str,
+    actor_role: Role, code_sets: Callable[[ReviewItem], dict[str, str]],
+) -> StoredEvent:  # fmt: skip
+    """Close an open chart: check it, append ``finalized`` to the audit trail, then mark it done.
+
+    The one implementation behind the service's ``/v1/worklist/finalize`` and :class:`StoreBackedApi`.
+    Raises :class:`ReviewNotFound`, :class:`ChartFinalized`, :class:`EvidencePastNote`, the audit
+    store's ``AuditWriteError`` (nothing written) or :class:`ReviewStoreError` when the store fails
+    after the audit event was appended. ``code_sets`` gives the code-set versions to record."""
+    item = store.get(request_id)
+    if item.entry.status != ReviewStatus.OPEN:
+        raise ChartFinalized(f"chart {request_id!r} is already finalized")
+    limit = len(item.text)
+    for i, code in enumerate(codes):
+        if any(span.end > limit for span in code.evidence):
+            raise EvidencePastNote(i, code.code, limit)
+    event = AuditEvent(
+        event_type=EventType.FINALIZED, actor_id=actor_id, actor_role=actor_role,
+        request_id=request_id, document_id=item.entry.document_id, model_version=item.entry.model_version,
+        code_set_versions=code_sets(item), payload=EventPayload(codes=tuple(codes), route=item.entry.route),
+    )  # fmt: skip
+    stored = audit.append(event)
+    store.finalize(request_id, codes, actor_id, stored.occurred_at)
+    return stored
 
 
 def _codes(value: object, field: str) -> tuple[CodeRef, ...]:
@@ -128,15 +171,8 @@ class StoreBackedApi:
 
     def finalize(self, request_id: str, codes: list[CodeRef]) -> FinalizeResponse:
         """Record ``finalized`` with the final codes, then close the chart in the store."""
-        item = self.store.get(request_id)
-        if item.entry.status != ReviewStatus.OPEN:
-            raise ReviewStoreError(f"chart {request_id!r} is already finalized")
         codes = [c if isinstance(c, CodeRef) else CodeRef.model_validate(c) for c in codes]
-        limit = len(item.text)
-        for code in codes:
-            if any(span.end > limit for span in code.evidence):
-                raise ValueError(f"evidence of code {code.code} ends after the note ({limit} characters)")
-        payload = EventPayload(codes=tuple(codes), route=item.entry.route)
-        stored = self.audit.append(self._event(EventType.FINALIZED, item, payload))
-        self.store.finalize(request_id, codes, self.coder, stored.occurred_at)
+        versions = self.code_set_versions
+        stored = finalize_chart(self.store, self.audit, request_id, codes, self.coder, Role.CODER,
+                                lambda item: versions if versions is not None else dict(item.result.versions.code_sets))  # fmt: skip
         return FinalizeResponse(seq=stored.seq, event_id=stored.event_id, hash=stored.hash)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medcoder.audit.events import ID_PATTERN, CodeRef
 from medcoder.coding.result import CodingResult
+from medcoder.data.records import Document
 
 
 class ReviewStatus(StrEnum):
@@ -38,6 +39,15 @@ class EncounterFacts(BaseModel):
     sex: str = "U"
     date_of_service: str | None = None
     doc_type: str = "note"
+
+
+def facts_of(doc: Document) -> EncounterFacts:
+    """The encounter facts a coder sees, from the document the chart was coded from."""
+    when = doc.encounter_date
+    return EncounterFacts(
+        setting=doc.setting.value, payer=doc.payer, age=doc.patient.age, sex=doc.patient.sex.value,
+        date_of_service=when.isoformat() if when else None, doc_type=doc.doc_type,
+    )  # fmt: skip
 
 
 class WorklistEntry(BaseModel):

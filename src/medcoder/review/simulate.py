@@ -42,7 +42,7 @@ from medcoder.data.sentence_align import SpanProjector
 from medcoder.models.index_coder import IndexCoder
 from medcoder.nlp.mentions import words_of
 from medcoder.review.dataset import FeedbackCard, export_feedback
-from medcoder.review.records import EncounterFacts
+from medcoder.review.records import facts_of
 from medcoder.review.store import ReviewStore, queue_row
 from medcoder.terminology.icd10cm import get_icd10cm
 
@@ -53,12 +53,6 @@ ROUND_FILE = "round.json"
 
 def _icd(doc: Document) -> set[str]:
     return {lab.code.upper() for lab in doc.labels if lab.system is CodeSystem.ICD10CM}
-
-
-def facts_of(doc: Document) -> EncounterFacts:
-    when = doc.encounter_date
-    return EncounterFacts(setting=doc.setting.value, age=doc.patient.age, sex=doc.patient.sex.value,
-                          date_of_service=when.isoformat() if when else None, doc_type=doc.doc_type)  # fmt: skip
 
 
 def missed_codes(coder: IndexCoder, docs: Sequence[Document], max_recall: float = 0.05) -> dict[str, int]:

@@ -64,6 +64,10 @@ class ReviewNotFound(ReviewStoreError):
     """No queued chart has this request id."""
 
 
+class ChartFinalized(ReviewStoreError):
+    """The chart was already closed; a chart is finalized once."""
+
+
 def queue_row(
     result: CodingResult, text: str, facts: EncounterFacts, model_version: str, created_at: str | None = None
 ) -> dict:
@@ -192,7 +196,7 @@ class ReviewStore:
             ).rowcount
         if done == 0:
             self.get(request_id)  # raises ReviewNotFound when it was never queued
-            raise ReviewStoreError(f"chart {request_id!r} is already finalized")
+            raise ChartFinalized(f"chart {request_id!r} is already finalized")
 
     def reviewed(self, since: str | None = None, chunk: int = 200) -> Iterator[ReviewItem]:
         """Finalized charts in the order they were closed (the feedback export reads these)."""

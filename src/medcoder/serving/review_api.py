@@ -12,39 +12,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from medcoder.audit.events import AuditEvent, EventPayload, EventType
 from medcoder.audit.store import AuditStore, AuditWriteError
 from medcoder.coding.result import CodingResult, RouteDecision
+from medcoder.review.api import EvidencePastNote, finalize_chart
 from medcoder.review.records import (
-    EncounterFacts,
     FinalizeRequest,
     FinalizeResponse,
     ReviewItem,
     ReviewStatus,
     WorklistRequest,
     WorklistResponse,
+    facts_of,
 )
-from medcoder.review.store import ReviewNotFound, ReviewStore, ReviewStoreError, queue_row
+from medcoder.review.store import ChartFinalized, ReviewNotFound, ReviewStore, ReviewStoreError, queue_row
 from medcoder.serving.auth import Principal
 from medcoder.serving.errors import ServingError
 
 log = logging.getLogger(__name__)
 
 QUEUED_ROUTES = frozenset({RouteDecision.REVIEW.value, RouteDecision.ESCALATE.value})
-
-
-def facts_of(document: object) -> EncounterFacts:
-    """The encounter facts a coder sees, from a ``medcoder.data.records.Document``."""
-    patient = getattr(document, "patient", None)
-    when = getattr(document, "encounter_date", None)
-    return EncounterFacts(
-        setting=str(getattr(getattr(document, "setting", None), "value", "unknown")),
-        payer=getattr(document, "payer", None),
-        age=getattr(patient, "age", None),
-        sex=str(getattr(getattr(patient, "sex", None), "value", "U")),
-        date_of_service=when.isoformat() if when else None,
-        doc_type=str(getattr(document, "doc_type", "note")),
-    )
 
 
 class ReviewApi:
@@ -58,7 +44,7 @@ class ReviewApi:
         """Queue the (result, document) pairs routed to review or escalation; raises
         :class:`ServingError` 503 when the store cannot be written (the caller must not return them)."""
         rows = [
-            queue_row(r, doc.text, facts_of(doc), self.model_version)  # type: ignore[attr-defined]
+            queue_row(r, doc.text, facts_of(doc), self.model_version)  # type: ignore[arg-type]
             for r, doc in coded
             if r.route.decision.value in QUEUED_ROUTES
         ]
@@ -84,30 +70,19 @@ class ReviewApi:
             raise ServingError(404, str(exc), "/request_id") from None
 
     def finalize(self, request: FinalizeRequest, principal: Principal) -> FinalizeResponse:
-        """Record ``finalized`` in the audit trail, then close the chart in the review store."""
-        item = self.item(request.request_id, principal)
-        if item.entry.status != ReviewStatus.OPEN:
-            raise ServingError(409, f"chart {request.request_id} is already finalized", "/request_id")
-        limit = len(item.text)
-        for i, code in enumerate(request.codes):
-            if any(span.end > limit for span in code.evidence):
-                raise ServingError(422, f"evidence of code {code.code} ends after the note ({limit} characters)",
-                                   f"/codes/{i}/evidence")  # fmt: skip
-        event = AuditEvent(
-            event_type=EventType.FINALIZED, actor_id=principal.subject, actor_role=principal.role,
-            request_id=request.request_id, document_id=item.entry.document_id,
-            model_version=item.entry.model_version, code_set_versions=self.code_sets,
-            payload=EventPayload(codes=tuple(request.codes), route=item.entry.route),
-        )  # fmt: skip
+        """Record ``finalized`` in the audit trail, then close the chart (``review.api.finalize_chart``)."""
         try:
-            stored = self.audit.append(event)
+            stored = finalize_chart(self.store, self.audit, request.request_id, request.codes,
+                                    principal.subject, principal.role, lambda _: self.code_sets)  # fmt: skip
+        except ReviewNotFound as exc:
+            raise ServingError(404, str(exc), "/request_id") from None
+        except ChartFinalized as exc:
+            raise ServingError(409, str(exc), "/request_id") from None
+        except EvidencePastNote as exc:
+            raise ServingError(422, str(exc), f"/codes/{exc.index}/evidence") from None
         except AuditWriteError:
             raise ServingError(503, "audit trail unavailable; the chart was not finalized") from None
-        try:
-            self.store.finalize(request.request_id, request.codes, principal.subject, stored.occurred_at)
-        except ReviewStoreError as exc:
-            # The audit event stands; a retry of finalize is refused as a double close only once the
-            # store caught up, so say what happened without pretending success.
-            log.error("review store finalize failed after audit seq %d: %s", stored.seq, type(exc).__name__)
+        except ReviewStoreError as exc:  # the audit event stands; the worklist did not catch up
+            log.error("review store finalize failed after the audit event: %s", type(exc).__name__)
             raise ServingError(503, "finalized in the audit trail but the worklist was not updated") from None
         return FinalizeResponse(seq=stored.seq, event_id=stored.event_id, hash=stored.hash)

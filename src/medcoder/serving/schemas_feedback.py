@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from medcoder.audit.events import ID_PATTERN, AuditEvent, CodeRef, EventPayload, EventType, Reason
+from medcoder.review.api import ACTION_EVENT as REVIEW_ACTION_EVENT
 from medcoder.serving.auth import Principal
 
 
@@ -24,13 +25,8 @@ class FeedbackAction(StrEnum):
     ESCALATE = "escalate"
 
 
-ACTION_EVENT: dict[FeedbackAction, EventType] = {
-    FeedbackAction.ACCEPT: EventType.ACCEPTED,
-    FeedbackAction.REJECT: EventType.REJECTED,
-    FeedbackAction.MODIFY: EventType.MODIFIED,
-    FeedbackAction.ADD: EventType.ADDED,
-    FeedbackAction.ESCALATE: EventType.ESCALATED,
-}
+# One map for the service and the in-process review API (medcoder.review.api).
+ACTION_EVENT: dict[FeedbackAction, EventType] = {a: REVIEW_ACTION_EVENT[a.value] for a in FeedbackAction}
 
 
 class FeedbackRequest(BaseModel):
