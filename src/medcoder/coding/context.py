@@ -1,7 +1,7 @@
 """What coding a chart needs besides the ``Document``, and the text clean-up every caller shares.
 
-``EncounterContext``: the billed E/M code to level-check, prior-year HCCs for recapture, and whether
-evidence spans are wanted. ``normalise_text`` keeps every character offset, so evidence spans index
+``EncounterContext``: the billed E/M code to level-check, prior-year HCCs for recapture, whether
+evidence spans are wanted, and optional encounter metadata for choosing the E/M family. ``normalise_text`` keeps every character offset, so evidence spans index
 the note exactly as the caller gave it. ``document_from_text`` is how a plain note becomes a
 ``Document`` with the same defaults in the CLI and the service (date of service: today, UTC).
 """
@@ -17,11 +17,19 @@ from medcoder.data.records import Document, Patient, Setting
 
 @dataclass(frozen=True, slots=True)
 class EncounterContext:
-    """Request facts that are not part of the ``Document``: billed E/M, prior HCCs, evidence wanted."""
+    """Request facts that are not part of the ``Document``: billed E/M, prior HCCs, evidence wanted,
+    and the encounter class / place of service / new-patient flag that pick the E/M family."""
 
     em_code: str | None = None
     prior_hccs: tuple[str, ...] = ()
     want_evidence: bool = True
+    # E/M family selection when no E/M code is billed (medcoder.rules.em.families). encounter_class:
+    # FHIR v3 ActCode AMB, EMER, IMP, ACUTE, NONAC, OBSENC, HH, VR, SS, or NF/SNF (nursing facility);
+    # place_of_service: CMS two-digit POS code (11 office, 12 home, 19/22 outpatient hospital,
+    # 21 inpatient, 23 ED, 31/32 nursing facility); new_patient: None when not known.
+    encounter_class: str | None = None
+    new_patient: bool | None = None
+    place_of_service: str | None = None
 
 
 def normalise_text(text: str) -> str:

@@ -86,6 +86,25 @@ class HccResult(BaseModel):
     model: str
 
 
+class EmElement(BaseModel):
+    """One E/M element (problems, data, risk, time) with its level and the note's own words."""
+
+    element: str
+    level: str
+    reason: str
+    quotes: list[EvidenceSpan] = Field(default_factory=list)
+
+
+class EmLine(BaseModel):
+    """A claim line the E/M documentation supports: the primary code, an add-on with units
+    (99417, G2212, 99418, G0316-G0318, 99292) or a separate problem visit with modifier 25."""
+
+    code: str
+    units: int = 1
+    modifiers: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
 class EmResult(BaseModel):
     billed: str | None
     supported_code: str | None
@@ -95,6 +114,17 @@ class EmResult(BaseModel):
     rationale: str
     modifiers: list[str] = Field(default_factory=list, description="Modifiers on the billed E/M line (25).")
     modifier_reasons: dict[str, str] = Field(default_factory=dict)
+    family: str | None = Field(default=None, description="E/M family levelled, e.g. office_established.")
+    family_source: str | None = Field(
+        default=None,
+        description="What decided the family: billed_code, metadata, document, note (joined by +).",
+    )
+    family_reasons: list[str] = Field(default_factory=list)
+    elements: list[EmElement] = Field(default_factory=list)
+    lines: list[EmLine] = Field(
+        default_factory=list, description="Supported lines: primary, add-ons, 25 visit."
+    )
+    notes: list[str] = Field(default_factory=list)
 
 
 class CdiQueryDraft(BaseModel):

@@ -9,16 +9,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medcoder.coding.context import EncounterContext
-from medcoder.coding.result import CdiQueryDraft, EmResult, HccResult, RuleFinding, Suggestion
-from medcoder.data.records import Document, Setting
+from medcoder.coding.result import (
+    CdiQueryDraft,
+    EmElement,
+    EmLine,
+    EmResult,
+    EvidenceSpan,
+    HccResult,
+    RuleFinding,
+    Suggestion,
+)
+from medcoder.data.records import Document
 from medcoder.rules import Encounter, Finding, RuleSet, encounter_from_document, validate
-from medcoder.rules.em import assess_em
-from medcoder.rules.em.level import em_family, rationale
+from medcoder.rules.em import EmFacts, assess_family, choose_family, em_family
+from medcoder.rules.em.explain import rationale
+from medcoder.rules.em.extract import Evidence
 
 log = logging.getLogger(__name__)
 
-# Without a billed E/M code the note is levelled as this family's visit (established office / ED).
-DEFAULT_EM = {Setting.OUTPATIENT: "99213", Setting.EMERGENCY: "99283"}
+# Without a billed E/M code the family comes from the context's encounter metadata, then the
+# document (setting, doc_type, patient age), then note cues: ``medcoder.rules.em.families``.
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,40 @@ def _finding_out(f: Finding) -> RuleFinding:
     )
 
 
+def _span(e: Evidence) -> EvidenceSpan:
+    return EvidenceSpan(start=e.start, end=e.end, text=e.text, score=1.0, section=e.kind)
+
+
 def _em(doc: Document, ctx: EncounterContext) -> EmResult | None:
-    code = ctx.em_code if ctx.em_code and em_family(ctx.em_code) else DEFAULT_EM.get(doc.setting)
-    if code is None:
+    """The E/M level of the note: in the billed code's family, else in the family the context,
+    the document and the note's cues give; None when nothing says what kind of visit it was."""
+    facts = EmFacts(
+        encounter_class=ctx.encounter_class,
+        new_patient=ctx.new_patient,
+        place_of_service=ctx.place_of_service,
+        setting=doc.setting.value,
+        doc_type=doc.doc_type,
+        age=doc.patient.age,
+        payer=doc.payer,
+    )
+    billed = ctx.em_code if ctx.em_code and em_family(ctx.em_code) else None
+    choice = choose_family(doc.text, billed, facts)
+    if choice.family is None:
         return None
-    a = assess_em(doc.text, code)
+    a = assess_family(doc.text, choice, facts, billed=billed)
+    elements = [
+        EmElement(element=e.element, level=e.label, reason=e.reason, quotes=[_span(x) for x in e.evidence])
+        for e in a.elements
+    ]
+    if a.time_evidence is not None:
+        elements.append(
+            EmElement(
+                element="time",
+                level=f"{a.minutes} min",
+                reason=f"-> {a.time_code}",
+                quotes=[_span(a.time_evidence)],
+            )
+        )
     return EmResult(
         billed=ctx.em_code,
         supported_code=a.supported_code,
@@ -60,6 +99,15 @@ def _em(doc: Document, ctx: EncounterContext) -> EmResult | None:
         mdm=a.mdm_label,
         minutes=a.minutes,
         rationale=rationale(a),
+        family=a.family,
+        family_source=a.family_source,
+        family_reasons=[f"{d.aspect}: {d.value} ({d.source}: {d.detail})" for d in a.family_decisions],
+        elements=elements,
+        lines=[
+            EmLine(code=ln.code, units=ln.units, modifiers=list(ln.modifiers), reason=ln.reason)
+            for ln in a.lines
+        ],
+        notes=list(a.notes),
     )
 
 

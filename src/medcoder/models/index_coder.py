@@ -36,7 +36,7 @@ from medcoder.models.conventions import CodePrediction, apply_conventions
 from medcoder.models.index_match import IndexMatcher, Match
 from medcoder.models.taught import TAUGHT_NODE, TaughtPhrases
 from medcoder.nlp.mentions import CUE_KINDS, SECTIONS, Clause
-from medcoder.terminology.neoplasm_table import load_coding_index
+from medcoder.terminology.coding_index import load_coding_index
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ FEATURES: tuple[str, ...] = (
     "chapter_R",
     "chapter_Z",
     "chapter_ST",
+    "chapter_VY",
+    "drug_table",
     "continued_in_tabular",
     "log_mentions_of_code",
     "code_prior",
@@ -119,6 +121,8 @@ def feature_rows(matches: Sequence[Match], parts: Sequence[Clause], priors: Prio
         x[col["chapter_R"]] = float(m.code[0] == "R")
         x[col["chapter_Z"]] = float(m.code[0] == "Z")
         x[col["chapter_ST"]] = float(m.code[0] in "ST")
+        x[col["chapter_VY"]] = float(m.code[0] in "VWXY")
+        x[col["drug_table"]] = float(m.table == "drug")
         x[col["continued_in_tabular"]] = float(m.code != m.index_code.rstrip("-"))
         x[col["log_mentions_of_code"]] = math.log(counts[m.code])
         x[col["code_prior"]], x[col["code_seen"]] = priors.rate(priors.code, m.code)

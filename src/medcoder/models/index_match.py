@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from medcoder.nlp.mentions import Clause, clauses, excluded_by_scope
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, resolve_code
+from medcoder.terminology.drug_table import is_drug_table_row
+from medcoder.terminology.external_cause_index import is_supplementary
 from medcoder.terminology.icd10cm import ICD10CM, get_icd10cm
 
 # A condition ascribed to a relative outside the Family History section ("mother with breast
@@ -48,6 +50,7 @@ class Match:
     outside: bool
     main_words: int
     words: frozenset[str] = frozenset()
+    table: str = ""  # "drug": reached through the Table of Drugs and Chemicals
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,10 @@ class IndexMatcher:
                             g, path.words | req, path.optional, path.depth + 2, path.outside or not inside
                         )
                         best = _better(best, self._descend_or_see(g, here, note, sub))
+                continue
+            if child.is_connector:
+                sub = _Path(c, path.words, path.optional, path.depth + 1, path.outside)
+                best = _better(best, self._descend(c, here, note, sub))
                 continue
             req = self._reading(child, here, frozenset(), path.words)
             if not req and child.code is None and not child.see and len(child.required) > 1:
@@ -176,6 +183,7 @@ class IndexMatcher:
                         outside=path.outside,
                         main_words=len(req),
                         words=path.words,
+                        table="drug" if is_drug_table_row(main.row) else "",
                     )
                 )
         return _most_specific(out)
@@ -187,7 +195,7 @@ class IndexMatcher:
         out: list[Match] = []
         for k, c in enumerate(parts):
             out.extend(m for m in self.match_clause(k, c, note) if not excluded_by_scope(text, c, m.start))
-        return parts, out
+        return parts, _with_injury_only(out)
 
     def family_matches(self, text: str, parts: Sequence[Clause]) -> list[Match]:
         """Candidates of the conditions documented in relatives: clauses in the Family History
@@ -200,6 +208,15 @@ class IndexMatcher:
             if c.section == "family" or _RELATIVE_WITH.search(text, c.start, c.end):
                 out.extend(self.match_clause(k, c, frozenset()))
         return out
+
+
+def _with_injury_only(found: list[Match]) -> list[Match]:
+    """Drop place-of-occurrence, activity and status codes (Y92, Y93, Y99) unless the note also has
+    an external cause (V00-Y38) candidate: they only describe the circumstances of one (Official
+    Guidelines I.C.20), and "walking" or "in hospital" alone is no event."""
+    if any(m.code[0] in "VWX" or (m.code[0] == "Y" and m.code[:3] <= "Y38") for m in found):
+        return found
+    return [m for m in found if not is_supplementary(m.code)]
 
 
 def _most_specific(found: list[Match]) -> list[Match]:

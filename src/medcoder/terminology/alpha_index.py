@@ -61,8 +61,15 @@ class IndexNode:
         """A "with" connector: its subterms are linked to the main term by the "with" convention."""
         return self.term.strip().lower() in ("with", "in")
 
+    @property
+    def is_connector(self) -> bool:
+        """A term made of connector words only ("due to", "from, off, out of"), with no code or
+        reference: it groups its subterms and asks nothing of the note."""
+        return not self.required and not self.alternatives and self.code is None and not self.see
 
-def _required(text: str) -> tuple[str, ...]:
+
+def required_stems(text: str) -> tuple[str, ...]:
+    """The stems of ``text`` a note must contain: structural words ("NEC", "due") and stop words left out."""
     return tuple(
         dict.fromkeys(t for t in tokenize(text) if t not in _STRUCTURAL and (len(t) > 1 or t.isdigit()))
     )
@@ -97,8 +104,8 @@ def term_stems(term: str, main: bool) -> tuple[tuple[str, ...], tuple[str, ...],
     plain = _PAREN.sub(" ", term)
     parts = plain.split(",") if main else [plain]
     first, *others = or_variants(parts[0])
-    required = _required(first)
-    alternatives = [alt for alt in (_required(o) for o in others) if alt and alt != required]
+    required = required_stems(first)
+    alternatives = [alt for alt in (required_stems(o) for o in others) if alt and alt != required]
     for extra in parts[1:]:
         words = extra.split()
         if (
@@ -106,7 +113,7 @@ def term_stems(term: str, main: bool) -> tuple[tuple[str, ...], tuple[str, ...],
             and len(parts[0].split()) == 1
             and words[0][:4].lower() == parts[0].strip()[:4].lower()
         ):
-            alt = _required(extra)
+            alt = required_stems(extra)
             if alt and alt != required:
                 alternatives.append(alt)
         else:
@@ -237,7 +244,7 @@ def parse_flat_index(lines: Iterable[str], source: str = FLAT_INDEX) -> AlphaInd
         outside = _PAREN.sub(" ", nonessential_raw)
         if not required and outside.strip():
             # "and" + "(on) chronic": the flattening moved the term's words into this column
-            required = _required(outside)
+            required = required_stems(outside)
         if nonessential_raw.strip() in _CUT_WORDS or (level == 0 and term.lower() in _TRUNCATED_MAINS):
             # the flattening cut a word at a bracketed letter ("Cancer(o)phobia" -> "Cancer" + "(o)"):
             # the row's term is not what it says, so it must never match

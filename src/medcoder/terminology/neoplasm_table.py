@@ -23,14 +23,11 @@ name a malignancy, and "metastatic"/"benign"/"in situ" move to the matching cell
 from __future__ import annotations
 
 import functools
-import gzip
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from medcoder.paths import shared_data_dir
-from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, load_alpha_index, term_stems
+from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, term_stems
+from medcoder.terminology.index_xml import Graft, XmlIndexRow, read_index_xml
 from medcoder.terminology.search import tokenize
 
 NEOPLASM_FILE = "icd10cm-neoplasm-April-1-2026-XML.xml.gz"
@@ -48,59 +45,20 @@ BEHAVIORS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
 """(table column, entry title, the note words that select the column)."""
 
 
-@dataclass(frozen=True, slots=True)
-class NeoplasmRow:
-    """One row of the table: its level (0 = the main term), site title, nonessential words,
-    cell codes by column (2..7; "-" cells omitted) and a "see" reference."""
-
-    level: int
-    title: str
-    nemod: str
-    cells: dict[int, str]
-    see: str | None
+NeoplasmRow = XmlIndexRow  # a row of the table: level, site title, nonessential words, cells, see
 
 
-def _text(el: ET.Element | None) -> str:
-    return "".join(el.itertext()).strip() if el is not None else ""
-
-
-def read_neoplasm_table(path: Path) -> list[NeoplasmRow]:
+def read_neoplasm_table(path: Path) -> list[XmlIndexRow]:
     """The table's rows in order (depth-first). Raises ``ValueError`` naming the file when the XML
     has no ``mainTerm``."""
-    with gzip.open(path, "rb") as fh:
-        root = ET.parse(fh).getroot()
-    mains = root.findall(".//mainTerm")
-    if not mains:
-        raise ValueError(f"{path.name}: no <mainTerm> in the Neoplasm Table XML")
-
-    def walk(el: ET.Element, level: int) -> Iterator[NeoplasmRow]:
-        title_el = el.find("title")
-        nemod = " ".join(_text(n) for n in title_el.findall("nemod")) if title_el is not None else ""
-        title = (title_el.text or "").strip() if title_el is not None else ""
-        cells = {}
-        for cell in el.findall("cell"):
-            code = (cell.text or "").strip()
-            if code and code != "-":
-                cells[int(cell.get("col", "0"))] = code.upper()
-        see = _text(el.find("see")) or None
-        yield NeoplasmRow(level, title, nemod, cells, see)
-        for sub in el.findall("term"):
-            yield from walk(sub, level + 1)
-
-    return [row for m in mains for row in walk(m, 0)]
+    return read_index_xml(path, "Neoplasm Table")
 
 
-def graft_neoplasm_table(index: AlphaIndex, rows: list[NeoplasmRow]) -> AlphaIndex:
+def graft_neoplasm_table(index: AlphaIndex, rows: list[XmlIndexRow]) -> AlphaIndex:
     """A new ``AlphaIndex``: ``index``'s entries plus the table as entries (module docstring)."""
-    nodes = list(index.nodes)
+    graft = Graft(index)
+    add = graft.add
     stack: list[int] = []
-
-    def add(node: IndexNode) -> int:
-        k = len(nodes)
-        nodes.append(node)
-        if node.parent >= 0:
-            nodes[node.parent].children.append(k)
-        return k
 
     for n, row in enumerate(rows):
         del stack[row.level :]
@@ -121,14 +79,13 @@ def graft_neoplasm_table(index: AlphaIndex, rows: list[NeoplasmRow]) -> AlphaInd
                 stems = [tuple(tokenize(r)) for r in readings]
                 add(IndexNode(ROW_OFFSET + 10 * n + col, row.level + 1, title, k, code, None, None,
                               stems[0], (), [], tuple(s for s in stems[1:] if s)))  # fmt: skip
-    return AlphaIndex(nodes, f"{index.source}+{NEOPLASM_FILE}")
+    return graft.index(NEOPLASM_FILE)
 
 
 @functools.cache
-def load_coding_index() -> AlphaIndex:
-    """The index the coder walks: the flattened main index plus the Neoplasm Table, both from the
-    shared data folder (FileNotFoundError says where it looked)."""
-    path = shared_data_dir() / "icd10cm_index" / NEOPLASM_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"ICD-10-CM Neoplasm Table not found at {path} (set MEDCODER_SHARED_DATA)")
-    return graft_neoplasm_table(load_alpha_index(), read_neoplasm_table(path))
+def load_neoplasm_table(path: str | None = None) -> list[XmlIndexRow]:
+    """The table's rows from the shared data folder (FileNotFoundError says where it looked)."""
+    p = Path(path) if path else shared_data_dir() / "icd10cm_index" / NEOPLASM_FILE
+    if not p.exists():
+        raise FileNotFoundError(f"ICD-10-CM Neoplasm Table not found at {p} (set MEDCODER_SHARED_DATA)")
+    return read_neoplasm_table(p)

@@ -87,7 +87,7 @@ def test_round_trip_to_dict() -> None:
 def matcher():
     require_shared("icd10cm_index")
     from medcoder.models.index_match import IndexMatcher
-    from medcoder.terminology.neoplasm_table import load_coding_index
+    from medcoder.terminology.coding_index import load_coding_index
 
     return IndexMatcher(load_coding_index())
 

@@ -68,7 +68,7 @@ def test_shared_table_codes_malignancies_by_site() -> None:
     from medcoder.models.index_match import IndexMatcher
 
     require_shared("icd10cm_index", "icd10cm-neoplasm-April-1-2026-XML.xml.gz")
-    from medcoder.terminology.neoplasm_table import load_coding_index
+    from medcoder.terminology.coding_index import load_coding_index
 
     m = IndexMatcher(load_coding_index())
     codes = {x.code for x in m.matches("Adenocarcinoma of the prostate.")[1]}

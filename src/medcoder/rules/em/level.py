@@ -1,233 +1,206 @@
-"""E/M level from total time or medical decision making (2 of 3 elements), with rationale.
+"""E/M level from total time or medical decision making (2 of 3 elements), for every family.
 
-Office/outpatient (99202-99205 new, 99212-99215 established): the supported level is the higher
-of the time level (minimum minutes met) and the MDM level. Emergency department (99281-99285):
-MDM only. A billed level above the supported one is a finding; so is one clearly below it.
+The family's ``basis`` (``data/em_families.yaml``) says how it is levelled: ``mdm_or_time`` (office,
+hospital initial/subsequent/same-day, consults, nursing facility, home): the supported code is the
+higher of the MDM level and the time level (minimum minutes met); ``mdm`` (ED); ``time``
+(discharge day management, critical care); ``age`` (preventive medicine). Add-on lines (prolonged
+services, 99292) and a preventive visit's separate problem visit (modifier 25) come with it.
 """
 
 from __future__ import annotations
 
-import functools
+from medcoder.rules.em.addons import critical_care_lines, prolonged_lines, prolonged_not_paid_note
+from medcoder.rules.em.assessment import EmAssessment
+from medcoder.rules.em.explain import rationale
+from medcoder.rules.em.extract import total_time
+from medcoder.rules.em.families import FamilyChoice, choose_family, fallback_family
+from medcoder.rules.em.mdm import ElementLevel, assess_mdm, mdm_labels, mdm_level
+from medcoder.rules.em.preventive import age_of, band_code, band_label, problem_part, separate_problem
+from medcoder.rules.em.records import EmFacts, EmLine
+from medcoder.rules.em.tables import Family, families, family_of_code
 
-from pydantic import BaseModel, ConfigDict
-
-from medcoder.rules.em.extract import Evidence, data_evidence, problem_evidence, risk_evidence, total_time
-from medcoder.rules.encounter import Encounter
-from medcoder.rules.findings import Finding, Severity
-from medcoder.rules.resources import load_data
-
-
-class ElementLevel(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    element: str
-    level: int  # 0..3
-    label: str  # e.g. "moderate", "limited"
-    reason: str
-    evidence: tuple[Evidence, ...] = ()
-
-
-class EmAssessment(BaseModel):
-    """What the documentation supports for one billed E/M code."""
-
-    model_config = ConfigDict(frozen=True)
-
-    billed: str
-    family: str  # office_new | office_established | emergency
-    minutes: int | None
-    time_code: str | None
-    elements: tuple[ElementLevel, ...]
-    mdm_level: int
-    mdm_label: str
-    mdm_code: str | None
-    supported_code: str | None
-    basis: str  # "time", "mdm" or "none"
-
-
-@functools.cache
-def _tables() -> dict:
-    return load_data("em_2021.yaml")[1]
+__all__ = [
+    "ElementLevel",
+    "EmAssessment",
+    "assess_em",
+    "assess_family",
+    "em_family",
+    "mdm_level",
+    "rationale",
+]
 
 
 def em_family(code: str) -> str | None:
-    """``office_new``, ``office_established``, ``emergency`` or None for a code this module does not level."""
-    t = _tables()
-    if code in t["office"]["new"]:
-        return "office_new"
-    if code in t["office"]["established"]:
-        return "office_established"
-    if code in t["emergency"] or code == t["emergency_minimal"]:
-        return "emergency"
-    return None
+    """The family name of a primary E/M code (``office_new``, ``hospital_initial``, ...), or None
+    for a code this module does not level (add-ons such as 99417/99292 included)."""
+    fam = family_of_code(code)
+    return fam.name if fam else None
 
 
-def _problems(ev: list[Evidence]) -> ElementLevel:
-    kinds = [e.kind for e in ev]
-    stable = [e for e in ev if e.kind == "chronic_stable"]
-    if "high" in kinds:
-        lvl, why = 3, "illness posing a threat to life or bodily function / severe exacerbation"
-    elif "moderate" in kinds:
-        lvl, why = 2, "chronic illness with exacerbation/progression, or acute illness with systemic symptoms"
-    elif len(stable) >= 2:
-        lvl, why = 2, f"{len(stable)} stable chronic illnesses"
-    elif stable or "low" in kinds:
-        lvl, why = 1, "1 stable chronic illness or an acute uncomplicated illness/injury"
-    else:
-        lvl, why = 0, "self-limited or minor problem (no higher-level problem documented)"
-    labels = _tables()["element_levels"]["problems"]
-    keep = tuple(e for e in ev if e.kind in {"high", "moderate", "chronic_stable", "low", "minimal"})
-    return ElementLevel(element="problems", level=lvl, label=labels[lvl], reason=why, evidence=keep)
+def _mdm_code(fam: Family, mdm: int) -> str | None:
+    return next((r.code for r in reversed(fam.codes) if r.mdm is not None and r.mdm <= mdm), None)
 
 
-def _data(ev: list[Evidence]) -> ElementLevel:
-    tests = [e for e in ev if e.kind == "test"]
-    ext = [e for e in ev if e.kind == "external_notes"]
-    hist = any(e.kind == "historian" for e in ev)
-    interp = any(e.kind == "interpretation" for e in ev)
-    disc = any(e.kind == "discussion" for e in ev)
-    cat1 = len(tests) + len(ext)
-    cat1_mod = cat1 + (1 if hist else 0)
-    cats = sum([cat1_mod >= 3, interp, disc])
-    if cats >= 2:
-        lvl = 3
-    elif cats >= 1:
-        lvl = 2
-    elif cat1 >= 2 or hist:
-        lvl = 1
-    else:
-        lvl = 0
-    why = (
-        f"{len(tests)} unique test(s) reviewed/ordered, {len(ext)} external note source(s), "
-        f"independent historian: {'yes' if hist else 'no'}, independent interpretation: "
-        f"{'yes' if interp else 'no'}, discussion with external physician: {'yes' if disc else 'no'}"
-    )
-    labels = _tables()["element_levels"]["data"]
-    return ElementLevel(element="data", level=lvl, label=labels[lvl], reason=why, evidence=tuple(ev))
+def _time_code(fam: Family, minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    return next((r.code for r in reversed(fam.codes) if r.minutes is not None and r.minutes <= minutes), None)
 
 
-def _risk(ev: list[Evidence]) -> ElementLevel:
-    kinds = {e.kind for e in ev}
-    lvl = 3 if "high" in kinds else 2 if "moderate" in kinds else 1 if "low" in kinds else 0
-    why = {
-        3: "decision regarding hospitalization / drug therapy needing intensive monitoring / DNR",
-        2: "prescription drug management or SDOH limiting diagnosis/treatment",
-        1: "over-the-counter drugs or low-risk management",
-        0: "minimal risk (no higher-risk management documented)",
-    }[lvl]
-    labels = _tables()["element_levels"]["risk"]
-    return ElementLevel(element="risk", level=lvl, label=labels[lvl], reason=why, evidence=tuple(ev))
-
-
-def mdm_level(levels: list[int]) -> int:
-    """The MDM level met by at least 2 of the 3 elements (the second-highest element level)."""
-    return sorted(levels, reverse=True)[1]
-
-
-def assess_em(note: str, billed: str) -> EmAssessment:
-    """Level the note for the family of the billed code. Raises ValueError for a code it does not level."""
-    family = em_family(billed)
-    if family is None:
-        raise ValueError(f"{billed} is not an office/outpatient (99202-99215) or ED (99281-99285) code")
-    t = _tables()
-    elements = (_problems(problem_evidence(note)), _data(data_evidence(note)), _risk(risk_evidence(note)))
-    mdm = mdm_level([e.level for e in elements])
-    if family == "emergency":
-        table = {c: v for c, v in t["emergency"].items()}
-    else:
-        table = t["office"]["new" if family == "office_new" else "established"]
-    mdm_code = max((c for c, v in table.items() if v["mdm"] <= mdm), default=None)
-    minutes, time_code = None, None
-    if family != "emergency":
-        minutes, _ = total_time(note)
-        if minutes is not None:
-            time_code = max((c for c, v in table.items() if v["minutes"] <= minutes), default=None)
-    candidates = [c for c in (time_code, mdm_code) if c]
-    supported = max(candidates) if candidates else None
-    basis = (
-        "none"
-        if supported is None
-        else ("time" if supported == time_code and time_code != mdm_code else "mdm")
-    )
+def _base(choice: FamilyChoice, billed: str | None, fam: Family, **kw) -> EmAssessment:
     return EmAssessment(
         billed=billed,
-        family=family,
+        family=fam.name,
+        family_label=fam.label,
+        family_source=choice.source,
+        family_decisions=choice.decisions,
+        **kw,
+    )
+
+
+def _by_mdm_or_time(note: str, fam: Family, facts: EmFacts) -> dict:
+    elements, mdm = assess_mdm(note)
+    mdm_code = _mdm_code(fam, mdm)
+    minutes, time_ev = (None, None) if fam.basis == "mdm" else total_time(note)
+    time_code = _time_code(fam, minutes)
+    candidates = [c for c in (time_code, mdm_code) if c]
+    supported = max(candidates, key=fam.rank) if candidates else None
+    add = prolonged_lines(fam, time_code, minutes, facts.payer) if time_code == supported else []
+    if supported is None:
+        basis = "none"
+    elif supported == time_code and (time_code != mdm_code or add):
+        basis = "time"
+    else:
+        basis = "mdm"
+    notes = [fam.note] if fam.note else []
+    if basis == "time" and (msg := prolonged_not_paid_note(fam, supported, minutes, facts.payer)):
+        notes.append(msg)
+    lines = ([EmLine(code=supported, reason=f"{basis}: {fam.label}")] if supported else []) + add
+    return dict(
         minutes=minutes,
         time_code=time_code,
+        time_evidence=time_ev,
         elements=elements,
         mdm_level=mdm,
-        mdm_label=t["mdm_levels"][mdm],
+        mdm_label=mdm_labels()[mdm],
         mdm_code=mdm_code,
         supported_code=supported,
         basis=basis,
+        lines=tuple(lines),
+        notes=tuple(notes),
     )
 
 
-def rationale(a: EmAssessment) -> str:
-    """One line per element plus time, for a coder."""
-    parts = [f"{e.element}: {e.label} ({e.reason})" for e in a.elements]
-    parts.append(f"MDM (2 of 3): {a.mdm_label} -> {a.mdm_code or 'none'}")
-    if a.family != "emergency":
-        parts.append(
-            f"total time: {a.minutes} min -> {a.time_code or 'none'}"
-            if a.minutes is not None
-            else "total time: not documented"
+def _by_time(note: str, fam: Family, facts: EmFacts) -> dict:
+    minutes, time_ev = total_time(note)
+    code = _time_code(fam, minutes)
+    notes = []
+    if code is None and fam.default_without_time:
+        code = fam.default_without_time
+        notes.append(f"no total time documented: {code}, the lower-time code, is supported")
+    lines = (EmLine(code=code, reason=f"time: {fam.label}"),) if code else ()
+    return dict(
+        minutes=minutes,
+        time_code=code,
+        time_evidence=time_ev,
+        elements=(),
+        mdm_level=None,
+        mdm_label="not used (time-based family)",
+        mdm_code=None,
+        supported_code=code,
+        basis="time" if code else "none",
+        lines=lines,
+        notes=tuple(notes),
+    )
+
+
+def _critical_care(
+    note: str, fam: Family, facts: EmFacts, choice: FamilyChoice, billed: str | None
+) -> EmAssessment:
+    minutes, time_ev = total_time(note, critical_care=True)
+    if minutes is None:
+        minutes, time_ev = total_time(note)
+    lines = critical_care_lines(fam, minutes, facts.payer)
+    if lines:
+        return _base(
+            choice, billed, fam, minutes=minutes, time_code=lines[0].code, time_evidence=time_ev, elements=(),
+            mdm_level=None, mdm_label="not used (critical care is by time)", mdm_code=None,
+            supported_code=lines[0].code, basis="time", lines=tuple(lines),
+        )  # fmt: skip
+    other = fallback_family(choice, note, facts)
+    why = (
+        f"critical care time {minutes} min is under 30 min"
+        if minutes is not None
+        else "no critical care time documented"
+    ) + f": not reported as critical care; levelled as {other.label} instead"
+    inner = assess_family(note, FamilyChoice(family=other, decisions=choice.decisions), facts, billed=billed)
+    return inner.model_copy(update={"fallback_from": fam.name, "notes": (why, *inner.notes)})
+
+
+def _preventive(note: str, fam: Family, facts: EmFacts) -> dict:
+    age, age_source, age_ev = age_of(note, facts)
+    code = band_code(fam, age)
+    notes = [] if code else ["age not known: the preventive age band cannot be chosen"]
+    lines = []
+    if code:
+        where = f"age {age} from {age_source}" + (
+            f" ({age_ev.text!r} [{age_ev.start}:{age_ev.end}])" if age_ev else ""
         )
-    return "; ".join(parts)
+        lines.append(EmLine(code=code, reason=f"preventive visit, {band_label(fam, code)}: {where}"))
+    elements: tuple[ElementLevel, ...] = ()
+    mdm = None
+    cue = separate_problem(note)
+    if cue is not None and fam.problem_family:
+        office = families()[fam.problem_family]
+        elements, mdm = assess_mdm(problem_part(note, cue))
+        if elements[0].level >= 1:
+            problem_code = _mdm_code(office, mdm)
+            lines.append(
+                EmLine(
+                    code=problem_code,
+                    modifiers=("25",),
+                    reason=f"significant, separately identifiable problem-oriented service ({cue.text!r} "
+                    f"[{cue.start}:{cue.end}]), levelled by MDM on the problem part only; modifier 25 on "
+                    f"the problem-oriented code",
+                )
+            )
+        else:
+            notes.append(f"{cue.text!r}: the problem addressed is minor, not reported as a separate visit")
+    return dict(
+        minutes=None,
+        time_code=None,
+        time_evidence=None,
+        elements=elements,
+        mdm_level=mdm,
+        mdm_label=mdm_labels()[mdm] if mdm is not None else "not used (preventive: by age)",
+        mdm_code=None,
+        supported_code=code,
+        basis="age" if code else "none",
+        lines=tuple(lines),
+        notes=tuple(notes),
+        age=age,
+    )
 
 
-def check_em(encounter: Encounter) -> list[Finding]:
-    """Compare each billed E/M code with the level the note supports (needs ``note_text``)."""
-    meta = load_data("em_2021.yaml")[0]
-    out: list[Finding] = []
-    for line in encounter.procedures():
-        if em_family(line.code) is None:
-            continue
-        if not encounter.note_text:
-            out.append(
-                Finding(
-                    rule_id="EM.NO_NOTE",
-                    severity=Severity.INFO,
-                    codes=(line.code,),
-                    source=meta.source,
-                    version=meta.version,
-                    message=f"{line.code}: no note text given, so the level was not checked.",
-                    suggested_fix="Pass the visit note to check the E/M level.",
-                )
-            )
-            continue
-        a = assess_em(encounter.note_text, line.code)
-        if a.billed == _tables()["emergency_minimal"]:
-            continue
-        details = {"assessment": a.model_dump(mode="json"), "rationale": rationale(a)}
-        if a.supported_code is None or a.billed > a.supported_code:
-            out.append(
-                Finding(
-                    rule_id="EM.LEVEL_NOT_SUPPORTED",
-                    severity=Severity.WARNING,
-                    codes=(line.code,),
-                    source=meta.source,
-                    version=meta.version,
-                    details=details,
-                    message=f"{line.code} is billed but the documentation supports {a.supported_code or 'no level'}: "
-                    + rationale(a)
-                    + ".",
-                    suggested_fix=f"Bill {a.supported_code} or document the missing elements (total time or MDM)."
-                    if a.supported_code
-                    else "Document total time or the MDM elements.",
-                )
-            )
-        elif a.billed < a.supported_code:
-            out.append(
-                Finding(
-                    rule_id="EM.LEVEL_BELOW_SUPPORTED",
-                    severity=Severity.INFO,
-                    codes=(line.code,),
-                    source=meta.source,
-                    version=meta.version,
-                    details=details,
-                    message=f"{line.code} is billed; the documentation supports {a.supported_code} ({a.basis}): "
-                    + rationale(a)
-                    + ".",
-                    suggested_fix=f"Review whether {a.supported_code} is the correct level.",
-                )
-            )
-    return out
+def assess_family(
+    note: str, choice: FamilyChoice, facts: EmFacts | None = None, *, billed: str | None = None
+) -> EmAssessment:
+    """Level ``note`` in the chosen family (``choice.family`` must not be None)."""
+    facts = facts or EmFacts()
+    fam = choice.family
+    if fam is None:
+        raise ValueError("no E/M family: pass a billed code, encounter metadata or a note with a visit cue")
+    if fam.name == "critical_care":
+        return _critical_care(note, fam, facts, choice, billed)
+    if fam.basis == "age":
+        return _base(choice, billed, fam, **_preventive(note, fam, facts))
+    if fam.basis == "time":
+        return _base(choice, billed, fam, **_by_time(note, fam, facts))
+    return _base(choice, billed, fam, **_by_mdm_or_time(note, fam, facts))
+
+
+def assess_em(note: str, billed: str | None = None, *, facts: EmFacts | None = None) -> EmAssessment:
+    """Level the note: in the billed code's family, else in the family the facts and note cues
+    give (:func:`medcoder.rules.em.families.choose_family`). Raises ValueError for a billed code
+    it does not level, or when nothing says what kind of visit the note is."""
+    return assess_family(note, choose_family(note, billed, facts), facts, billed=billed)
