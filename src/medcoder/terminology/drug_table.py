@@ -25,12 +25,8 @@ The readings in ``MAINS`` are medcoder's choice of the words notes use, not the 
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-from medcoder.paths import shared_data_dir
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, required_stems, term_stems
-from medcoder.terminology.index_xml import Graft, XmlIndexRow, read_index_xml
+from medcoder.terminology.index_xml import Graft, XmlIndexRow, load_index_table, reading_stems
 from medcoder.terminology.search import tokenize
 
 DRUG_FILE = "icd10cm-drug-April-1-2026-XML.xml.gz"
@@ -69,17 +65,12 @@ def _substance_stems(
     return req, alts, tuple(dict.fromkeys(opt + tuple(tokenize(row.nemod))))
 
 
-def _stems(readings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    words = [tuple(tokenize(r)) for r in readings]
-    return words[0], tuple(w for w in words[1:] if w)
-
-
 def graft_drug_table(index: AlphaIndex, rows: list[XmlIndexRow]) -> AlphaIndex:
     """A new ``AlphaIndex``: ``index``'s entries plus the table as three main terms (module docstring).
     A substance whose cell for that column is empty is a grouping entry there (no code of its own)."""
     graft = Graft(index)
     for m, (col, title, readings) in enumerate(MAINS):
-        required, alternatives = _stems(readings)
+        required, alternatives = reading_stems(readings)
         main = graft.add(IndexNode(ROW_OFFSET + m, 0, title, -1, None, None, None, required, (), [],
                                    alternatives))  # fmt: skip
         stack: list[int] = [main]
@@ -97,16 +88,12 @@ def graft_drug_table(index: AlphaIndex, rows: list[XmlIndexRow]) -> AlphaIndex:
             for icol, ititle, ireadings in INTENTS:
                 icode = row.cells.get(icol)
                 if icode:
-                    ireq, ialts = _stems(ireadings)
+                    ireq, ialts = reading_stems(ireadings)
                     graft.add(IndexNode(row_id + icol, row.level + 2, ititle, k, icode,
                                         None, None, ireq, (), [], ialts))  # fmt: skip
     return graft.index(DRUG_FILE)
 
 
-@functools.cache
-def load_drug_table(path: str | None = None) -> list[XmlIndexRow]:
+def load_drug_table() -> list[XmlIndexRow]:
     """The table's rows from the shared data folder (FileNotFoundError says where it looked)."""
-    p = Path(path) if path else shared_data_dir() / "icd10cm_index" / DRUG_FILE
-    if not p.exists():
-        raise FileNotFoundError(f"ICD-10-CM Table of Drugs not found at {p} (set MEDCODER_SHARED_DATA)")
-    return read_index_xml(p, "Table of Drugs and Chemicals")
+    return load_index_table(DRUG_FILE, "Table of Drugs and Chemicals")

@@ -24,12 +24,8 @@ entries exactly like the main index's (``alpha_index.term_stems``), with two cha
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-from medcoder.paths import shared_data_dir
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, or_variants, required_stems, term_stems
-from medcoder.terminology.index_xml import Graft, XmlIndexRow, read_index_xml
+from medcoder.terminology.index_xml import Graft, XmlIndexRow, load_index_table
 from medcoder.terminology.search import tokenize
 
 EINDEX_FILE = "icd10cm-eindex-April-1-2026-XML.xml.gz"
@@ -114,10 +110,6 @@ def graft_external_cause_index(index: AlphaIndex, rows: list[XmlIndexRow]) -> Al
     return graft.index(EINDEX_FILE)
 
 
-@functools.cache
-def load_external_cause_index(path: str | None = None) -> list[XmlIndexRow]:
-    """The index's rows from the shared data folder (FileNotFoundError says where it looked)."""
-    p = Path(path) if path else shared_data_dir() / "icd10cm_index" / EINDEX_FILE
-    if not p.exists():
-        raise FileNotFoundError(f"ICD-10-CM External Cause Index not found at {p} (set MEDCODER_SHARED_DATA)")
-    return read_index_xml(p, "External Cause Index")
+def load_external_cause_index() -> list[XmlIndexRow]:
+    """The table's rows from the shared data folder (FileNotFoundError says where it looked)."""
+    return load_index_table(EINDEX_FILE, "External Cause Index")

@@ -11,13 +11,16 @@ graft walks the same records.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from medcoder.paths import shared_data_dir
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode
+from medcoder.terminology.search import tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,20 @@ class Graft:
 
     def index(self, added_source: str) -> AlphaIndex:
         return AlphaIndex(self.nodes, f"{self.source}+{added_source}")
+
+
+def reading_stems(readings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """(required, alternatives) of an entry medcoder adds: the first reading is the entry's own
+    words, the others are other words a note uses for it."""
+    words = [tuple(tokenize(r)) for r in readings]
+    return words[0], tuple(w for w in words[1:] if w)
+
+
+@functools.cache
+def load_index_table(file: str, what: str) -> list[XmlIndexRow]:
+    """The rows of ``icd10cm_index/<file>`` in the shared data folder (FileNotFoundError says
+    where it looked; ``what`` names the table)."""
+    p = shared_data_dir() / "icd10cm_index" / file
+    if not p.exists():
+        raise FileNotFoundError(f"ICD-10-CM {what} not found at {p} (set MEDCODER_SHARED_DATA)")
+    return read_index_xml(p, what)

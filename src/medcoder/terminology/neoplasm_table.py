@@ -22,12 +22,10 @@ name a malignancy, and "metastatic"/"benign"/"in situ" move to the matching cell
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from medcoder.paths import shared_data_dir
 from medcoder.terminology.alpha_index import AlphaIndex, IndexNode, term_stems
-from medcoder.terminology.index_xml import Graft, XmlIndexRow, read_index_xml
+from medcoder.terminology.index_xml import Graft, XmlIndexRow, load_index_table, read_index_xml, reading_stems
 from medcoder.terminology.search import tokenize
 
 NEOPLASM_FILE = "icd10cm-neoplasm-April-1-2026-XML.xml.gz"
@@ -64,8 +62,7 @@ def graft_neoplasm_table(index: AlphaIndex, rows: list[XmlIndexRow]) -> AlphaInd
         del stack[row.level :]
         parent = stack[-1] if stack else -1
         if row.level == 0:
-            words = [tuple(tokenize(w)) for w in MALIGNANT_WORDS]
-            required, optional, alternatives = words[0], (), tuple(w for w in words[1:] if w)
+            (required, alternatives), optional = reading_stems(MALIGNANT_WORDS), ()
         else:
             required, optional, alternatives = term_stems(row.title, main=True)
             optional = tuple(dict.fromkeys(optional + tuple(tokenize(row.nemod))))
@@ -76,16 +73,12 @@ def graft_neoplasm_table(index: AlphaIndex, rows: list[XmlIndexRow]) -> AlphaInd
         for col, title, readings in BEHAVIORS:
             code = row.cells.get(col)
             if code:
-                stems = [tuple(tokenize(r)) for r in readings]
+                req, alts = reading_stems(readings)
                 add(IndexNode(ROW_OFFSET + 10 * n + col, row.level + 1, title, k, code, None, None,
-                              stems[0], (), [], tuple(s for s in stems[1:] if s)))  # fmt: skip
+                              req, (), [], alts))  # fmt: skip
     return graft.index(NEOPLASM_FILE)
 
 
-@functools.cache
-def load_neoplasm_table(path: str | None = None) -> list[XmlIndexRow]:
+def load_neoplasm_table() -> list[XmlIndexRow]:
     """The table's rows from the shared data folder (FileNotFoundError says where it looked)."""
-    p = Path(path) if path else shared_data_dir() / "icd10cm_index" / NEOPLASM_FILE
-    if not p.exists():
-        raise FileNotFoundError(f"ICD-10-CM Neoplasm Table not found at {p} (set MEDCODER_SHARED_DATA)")
-    return read_neoplasm_table(p)
+    return load_index_table(NEOPLASM_FILE, "Neoplasm Table")
